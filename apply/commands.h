@@ -1,0 +1,3 @@
+/* The subcommands of nutapply, one file each (apply/cmd_NAME.c defines
+ * `int FUNC(int argc, char **argv)` and `const char FUNC_usage[]`).
+ * CMD(name, function, one-line summary); keep the list sorted by name. */
