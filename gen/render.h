@@ -70,12 +70,13 @@ const char *deployment_container_name(const struct deployment *d, enum render_co
 /* What is known about the encfs key and blob when rendering (nutgen build
  * creates the key material and the image; render only needs public facts). */
 struct render_key {
-	const char *name;      /* Key Vault key name (kid), e.g. "encfs-key" */
-	const char *type;      /* "RSA-HSM" or "oct-HSM" */
-	const char *salt_hex;  /* HKDF salt, hex; required for RSA-HSM, NULL for oct-HSM */
-	const char *label;     /* HKDF label (info), e.g. "encfs"; NULL for oct-HSM */
-	const char *vault_url; /* optional override of the Key Vault / MHSM URL the deployment names */
-	const char *blob_url;  /* optional override of the encfs page blob URL (no SAS) */
+	const char *name;     /* Key Vault key name (kid), e.g. "encfs-key" */
+	const char *type;     /* "RSA-HSM" or "oct-HSM" */
+	const char *salt_hex; /* HKDF salt, hex; required for RSA-HSM, NULL for oct-HSM */
+	const char *label;    /* HKDF label (info), e.g. "encfs"; NULL for oct-HSM */
+	const char
+	    *vault_url; /* optional override of the Key Vault / MHSM URL the deployment names */
+	const char *blob_url; /* optional override of the encfs page blob URL (no SAS) */
 };
 
 struct render_in {
@@ -93,15 +94,15 @@ struct render_in {
 
 /* Everything rendered; every string is malloc'd and NUL-terminated. */
 struct render_out {
-	char *policy;		   /* CCE policy text (hashed bytes; no trailing newline) */
-	char *hostdata;		   /* lowercase hex SHA-256 of policy (64 chars) */
-	char *arm_template;	   /* ARM template JSON with ccePolicy filled in */
-	char *release_policy;	   /* Key Vault release policy JSON (compact, sidecars.md §4) */
-	char *importkey_config;	   /* importkeyconfig.json, no key material */
-	char *encfs_sidecar_args;  /* EncfsSideCarArgs: standard base64 of compact JSON */
-	char *skr_sidecar_args;	   /* SkrSideCarArgs: standard base64 of compact JSON */
-	char *explain;		   /* plain-text review table */
-	char *profile;		   /* policy profile name, e.g. "current" */
+	char *policy;		  /* CCE policy text (hashed bytes; no trailing newline) */
+	char *hostdata;		  /* lowercase hex SHA-256 of policy (64 chars) */
+	char *arm_template;	  /* ARM template JSON with ccePolicy filled in */
+	char *release_policy;	  /* Key Vault release policy JSON (compact, sidecars.md §4) */
+	char *importkey_config;	  /* importkeyconfig.json, no key material */
+	char *encfs_sidecar_args; /* EncfsSideCarArgs: standard base64 of compact JSON */
+	char *skr_sidecar_args;	  /* SkrSideCarArgs: standard base64 of compact JSON */
+	char *explain;		  /* plain-text review table */
+	char *profile;		  /* policy profile name, e.g. "current" */
 };
 
 /* Renders everything from d. Fails (and leaves out zeroed) on a container
