@@ -300,8 +300,9 @@ static int template_env(const struct ctx *c, const cJSON *envs, cJSON *rules, st
 		} else if (thim &&
 			   !strcmp(name->valuestring,
 				   cJSON_GetObjectItem(thim, "name")->valuestring) &&
-			   !strncmp(res, "===CONFIDENTIAL", 15) && strlen(res) == 31 &&
-			   !strcmp(res + 16, "THIM.ENDPOINT===")) {
+			   strlen(res) == 32 && !strncmp(res, "===CONFIDENTIAL", 15) &&
+			   res[15] != '\n' && !strncmp(res + 16, "THIM", 4) && res[20] != '\n' &&
+			   !strcmp(res + 21, "ENDPOINT===")) {
 			/* ^===CONFIDENTIAL.THIM.ENDPOINT===$ */
 			free(res);
 			rule = env_rule(name->valuestring, ".*", "re2", 0);
