@@ -1,7 +1,9 @@
 /* nutgen policy: prints the CCE policy (or its hostdata) of an ARM template
  * the way az confcom computes it, or of a deployment file the way nutgen
  * deploys it. */
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "../bundle-format/fileio.h"
 #include "policy.h"
 #include "render.h"
+#include "render_cli.h"
 
 #define ARM_MAX	  (4u << 20)
 #define FACTS_MAX (4u << 20)
@@ -44,6 +47,12 @@ const char cmd_policy_usage[] =
     "  --infrastructure-svn N  replace the infrastructure fragment's minimum_svn\n"
     "  --exclude-default-fragments  no infrastructure fragment\n"
     "  --fragments-json FILE append the \"fragments\" of FILE (confcom's format)\n"
+    "  --key-salt HEX        (deployment) HKDF salt of the RSA-HSM encfs key when the\n"
+    "                        deployment has no encfs.existing_volume.salt_hex\n"
+    "  --render-dir DIR      (deployment) also write everything rendered into DIR:\n"
+    "                        policy.rego, hostdata, arm-template.json, release-policy.json,\n"
+    "                        importkeyconfig.json, encfs-sidecar-args.b64,\n"
+    "                        skr-sidecar-args.b64, explain.txt\n"
     "  --hostdata            print the hostdata (SHA-256 of the policy) instead\n"
     "  -o, --output FILE     write the exact policy bytes (no newline) to FILE;\n"
     "                        with several groups, FILE.1, FILE.2, ...\n"
@@ -121,12 +130,25 @@ static int emit(const char *policy, int hostdata, const char *outpath, size_t id
 	return 0;
 }
 
-int cmd_policy_deployment(const char *path, const cJSON *const *facts, size_t nfacts, int debug,
-			  int hostdata, const char *outpath, struct ng_err *err);
+static int cmd_policy_deployment(const char *path, const cJSON *const *facts, size_t nfacts,
+				 int debug, const char *salt, int hostdata, const char *outpath,
+				 const char *render_dir, struct ng_err *err);
 
 int cmd_policy(int argc, char **argv)
 {
-	enum { O_ARM = 1, O_INFO, O_PROFILE, O_DEBUG, O_STDIO, O_SVN, O_EXCL, O_FRAG, O_HOST };
+	enum {
+		O_ARM = 1,
+		O_INFO,
+		O_PROFILE,
+		O_DEBUG,
+		O_STDIO,
+		O_SVN,
+		O_EXCL,
+		O_FRAG,
+		O_HOST,
+		O_SALT,
+		O_RDIR
+	};
 	static const struct option lopts[] = {{"arm", required_argument, 0, O_ARM},
 					      {"image-info", required_argument, 0, O_INFO},
 					      {"profile", required_argument, 0, O_PROFILE},
@@ -136,12 +158,15 @@ int cmd_policy(int argc, char **argv)
 					      {"exclude-default-fragments", no_argument, 0, O_EXCL},
 					      {"fragments-json", required_argument, 0, O_FRAG},
 					      {"hostdata", no_argument, 0, O_HOST},
+					      {"key-salt", required_argument, 0, O_SALT},
+					      {"render-dir", required_argument, 0, O_RDIR},
 					      {"output", required_argument, 0, 'o'},
 					      {0, 0, 0, 0}};
 	struct facts_set fs = {0};
 	struct policy_opts po = {0};
 	struct ng_err err = {{0}};
-	const char *arm_path = NULL, *profile = "current", *frag_path = NULL, *outpath = NULL;
+	const char *arm_path = NULL, *profile = "current", *frag_path = NULL, *outpath = NULL,
+		   *salt = NULL, *render_dir = NULL;
 	cJSON *arm = NULL, *prof = NULL, *fragdoc = NULL;
 	const cJSON **groups = NULL;
 	size_t ngroups = 0;
@@ -182,6 +207,12 @@ int cmd_policy(int argc, char **argv)
 		case O_FRAG:
 			frag_path = optarg;
 			break;
+		case O_RDIR:
+			render_dir = optarg;
+			break;
+		case O_SALT:
+			salt = optarg;
+			break;
 		case O_HOST:
 			hostdata = 1;
 			break;
@@ -199,8 +230,8 @@ int cmd_policy(int argc, char **argv)
 					     "give --arm TEMPLATE.json or one DEPLOYMENT.json");
 			goto out;
 		}
-		if (cmd_policy_deployment(argv[optind], fs.items, fs.nitems, po.debug, hostdata,
-					  outpath, &err) < 0) {
+		if (cmd_policy_deployment(argv[optind], fs.items, fs.nitems, po.debug, salt,
+					  hostdata, outpath, render_dir, &err) < 0) {
 			code = NG_EINVAL;
 			goto fail;
 		}
@@ -260,14 +291,41 @@ out:
 }
 
 /* Deployment mode: see render.h. */
-int cmd_policy_deployment(const char *path, const cJSON *const *facts, size_t nfacts, int debug,
-			  int hostdata, const char *outpath, struct ng_err *err)
+static int cmd_policy_deployment(const char *path, const cJSON *const *facts, size_t nfacts,
+				 int debug, const char *salt, int hostdata, const char *outpath,
+				 const char *render_dir, struct ng_err *err)
 {
-	(void)path;
-	(void)facts;
-	(void)nfacts;
-	(void)debug;
-	(void)hostdata;
-	(void)outpath;
-	return ng_errf(err, NG_EINVAL, "deployment mode is not implemented yet");
+	struct render_out out;
+	int rc = render_cli(path, facts, nfacts, debug ? 1 : -1, salt, &out, err);
+	if (rc < 0)
+		return rc;
+	if (render_dir) {
+		char hd[80];
+		const char *files[][2] = {{"policy.rego", out.policy},
+					  {"hostdata", hd},
+					  {"arm-template.json", out.arm_template},
+					  {"release-policy.json", out.release_policy},
+					  {"importkeyconfig.json", out.importkey_config},
+					  {"encfs-sidecar-args.b64", out.encfs_sidecar_args},
+					  {"skr-sidecar-args.b64", out.skr_sidecar_args},
+					  {"explain.txt", out.explain}};
+		snprintf(hd, sizeof(hd), "%s\n", out.hostdata);
+		if (mkdir(render_dir, 0755) < 0 && errno != EEXIST) {
+			render_out_free(&out);
+			return ng_errf(err, NG_EIO, "%s: cannot create: %s", render_dir,
+				       strerror(errno));
+		}
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			char p[4096];
+			snprintf(p, sizeof(p), "%s/%s", render_dir, files[i][0]);
+			if ((rc = write_file_atomic(p, files[i][1], strlen(files[i][1]), 0644,
+						    err)) < 0) {
+				render_out_free(&out);
+				return rc;
+			}
+		}
+	}
+	rc = emit(out.policy, hostdata, outpath, 0, 1, err);
+	render_out_free(&out);
+	return rc;
 }

@@ -110,6 +110,12 @@ struct render_out {
  * key without salt, or any template error. */
 int render_deployment(const struct deployment *d, const struct render_in *in,
 		      struct render_out *out, struct ng_err *err);
+/* The Key Vault release policy alone (sidecars.md §4): version 1.0.0, one
+ * authority https://<attestation_host>, the four claims in order, compact
+ * JSON in Go's field order (what importkey sends as release_policy.data). */
+int render_release_policy(const char *attestation_host, const char *hostdata, char **out,
+			  struct ng_err *err);
+
 /* Frees every string and zeroes out; accepts a zeroed or NULL out. */
 void render_out_free(struct render_out *out);
 
