@@ -19,7 +19,7 @@
 
 #define BYOK_KEK_MIN_BITS 2048
 #define BYOK_KEK_MAX_BITS 4096
-#define BYOK_KID_MAX 512
+#define BYOK_KID_MAX	  512
 
 struct byok_kek;
 
@@ -42,6 +42,5 @@ int byok_wrap_key(const struct byok_kek *kek, const char *kek_kid, const struct 
 /* The JsonWebKey Key Vault's Import Key takes for a BYOK import:
  * {"key_hsm":"<b64url(blob)>","key_ops":[...],"kty":"oct-HSM"|"RSA-HSM"},
  * compact and sorted. key_ops: encrypt, decrypt, wrapKey, unwrapKey. */
-int byok_import_jwk(enum key_type type, const char *blob_json, char **json_out,
-		    struct ng_err *err);
+int byok_import_jwk(enum key_type type, const char *blob_json, char **json_out, struct ng_err *err);
 #endif

@@ -11,11 +11,11 @@
 #include "../bundle-format/err.h"
 #include "keys.h"
 
-#define ENCFS_DEFAULT_SIZE (1ULL << 30)
-#define ENCFS_MIN_SIZE (64ULL << 20) /* 16 MiB header + 48 MiB ext4 */
-#define ENCFS_MAX_SIZE (1ULL << 40)
+#define ENCFS_DEFAULT_SIZE   (1ULL << 30)
+#define ENCFS_MIN_SIZE	     (64ULL << 20) /* 16 MiB header + 48 MiB ext4 */
+#define ENCFS_MAX_SIZE	     (1ULL << 40)
 #define ENCFS_DEFAULT_MARKER ".persist-sentinel"
-#define ENCFS_MAX_ADDS 256
+#define ENCFS_MAX_ADDS	     256
 
 struct encfs_add {
 	const char *src; /* a regular file or directory on the host */
@@ -47,10 +47,10 @@ int encfs_create(const char *out, const struct key *k, const struct encfs_opts *
 		 struct ng_err *err);
 
 struct encfs_report {
-	int keyslots_ok;	 /* passphrases of the key that opened a keyslot */
-	uint64_t blocks;	 /* file system blocks */
-	uint64_t holes;		 /* blocks left as holes (all free) */
-	uint64_t allocated;	 /* bytes allocated on disk */
+	int keyslots_ok;    /* passphrases of the key that opened a keyslot */
+	uint64_t blocks;    /* file system blocks */
+	uint64_t holes;	    /* blocks left as holes (all free) */
+	uint64_t allocated; /* bytes allocated on disk */
 };
 
 /* Opens the header, checks parameters and every passphrase of the key,

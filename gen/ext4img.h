@@ -18,9 +18,9 @@
 #define EXT4IMG_BLOCK 4096
 /* Defaults sized for one SQLite database (+ WAL, journal) and a few files:
  * see docs/encfs.md. */
-#define EXT4IMG_DEFAULT_INODES 4096
+#define EXT4IMG_DEFAULT_INODES	    4096
 #define EXT4IMG_DEFAULT_JOURNAL_MIB 16
-#define EXT4IMG_LABEL "nutshell-data"
+#define EXT4IMG_LABEL		    "nutshell-data"
 
 struct ext4img_opts {
 	uint64_t blocks;      /* file system size in 4096-byte blocks */
@@ -45,7 +45,7 @@ int ext4img_encrypt(const char *scratch, int out_fd, uint64_t data_offset, const
  * file plain (holes stay holes), then checks, with libext2fs, that every
  * hole of in_fd lies in a block the file system counts as free. */
 int ext4img_decrypt_check(int in_fd, uint64_t data_offset, uint64_t blocks, const uint8_t vk[64],
-			  const char *plain, struct ng_err *err);
+			  const char *plain, uint64_t *holes, struct ng_err *err);
 
 /* Runs e2fsck -fn on a plaintext image; NG_EVERIFY with its first complaint
  * when it is not clean. */

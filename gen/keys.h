@@ -26,17 +26,17 @@
 #include "../bundle-format/err.h"
 
 #define KEY_PASSPHRASE_LEN 32
-#define KEY_OCT_LEN 32
-#define KEY_SALT_LEN 32
-#define KEY_LABEL_MAX 128
-#define KEY_DEFAULT_LABEL "encfs"
+#define KEY_OCT_LEN	   32
+#define KEY_SALT_LEN	   32
+#define KEY_LABEL_MAX	   128
+#define KEY_DEFAULT_LABEL  "encfs"
 /* HKDF info remotefs uses when key_derivation.label is empty (§1.6). */
 #define KEY_REMOTEFS_DEFAULT_LABEL "Symmetric Encryption Key"
-#define KEY_FILE_MAX 16384
+#define KEY_FILE_MAX		   16384
 
 enum key_type {
-	KEY_OCT_HSM = 1, /* "oct-HSM" */
-	KEY_RSA_HSM = 2, /* "RSA-HSM" */
+	KEY_OCT_HSM = 1,       /* "oct-HSM" */
+	KEY_RSA_HSM = 2,       /* "RSA-HSM" */
 	KEY_RAW_PASSPHRASE = 3 /* a bare 32-byte passphrase file, no key behind it */
 };
 

@@ -10,11 +10,11 @@
 #include <stdint.h>
 #include "../bundle-format/err.h"
 
-#define LUKS_VOLUME_KEY_LEN 64
-#define LUKS_SECTOR_SIZE 4096
-#define LUKS_DATA_OFFSET 16777216ULL /* bytes; §0.2 and §2.3 */
+#define LUKS_VOLUME_KEY_LEN   64
+#define LUKS_SECTOR_SIZE      4096
+#define LUKS_DATA_OFFSET      16777216ULL /* bytes; §0.2 and §2.3 */
 #define LUKS_PBKDF_ITERATIONS 1000
-#define LUKS_MAX_KEYSLOTS 2
+#define LUKS_MAX_KEYSLOTS     2
 
 /* Formats the header on the existing file path (whose size is already the
  * image size), adds one keyslot per passphrase (1 or 2), then reads the
