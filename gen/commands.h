@@ -5,4 +5,8 @@ CMD("encfs", cmd_encfs, "create or check the LUKS2-encrypted ext4 volume image (
 CMD("explain", cmd_explain, "explain the policy and key release of a deployment for review")
 CMD("init", cmd_init, "write a deployment file for the Nutshell mint with the seed's defaults")
 CMD("key", cmd_key, "make the encfs key (oct-HSM or RSA-HSM), optionally wrapped for BYOK")
+CMD("keygen", cmd_keygen, "make an Ed25519 key pair for signing bundles")
+CMD("pack", cmd_pack, "low-level: pack member files into a signed bundle")
 CMD("policy", cmd_policy, "print the CCE policy (or hostdata) of an ARM template or deployment")
+CMD("sign", cmd_sign, "co-sign a bundle in place after review")
+CMD("verify", cmd_verify, "verify a bundle's signatures, digests and structure")
