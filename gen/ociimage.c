@@ -711,7 +711,7 @@ static int resolve_docker(const struct oci_src *src, const struct oci_select *se
 	if ((rc = parse_config(b, len, want, img, err)))
 		goto out;
 	{
-		char msg[200];
+		char msg[300];
 		snprintf(
 		    msg, sizeof(msg),
 		    "docker-save archive: manifest digest %s was stated with --digest and could "

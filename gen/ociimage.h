@@ -37,6 +37,7 @@ struct oci_layer {
 	int size_known; /* docker-save: 0 until the blob is read */
 	int compression;
 	uint8_t root[32]; /* filled by ocilayers */
+	int cached;	  /* root came from the layer cache */
 };
 
 struct oci_image {
