@@ -3,6 +3,7 @@
  * CMD(name, function, one-line summary); keep the list sorted by name. */
 CMD("encfs", cmd_encfs, "create or check the LUKS2-encrypted ext4 volume image (encfs.img)")
 CMD("explain", cmd_explain, "explain the policy and key release of a deployment for review")
+CMD("image", cmd_image, "read and verify a container image archive (image inspect)")
 CMD("init", cmd_init, "write a deployment file for the Nutshell mint with the seed's defaults")
 CMD("key", cmd_key, "make the encfs key (oct-HSM or RSA-HSM), optionally wrapped for BYOK")
 CMD("keygen", cmd_keygen, "make an Ed25519 key pair for signing bundles")
