@@ -81,8 +81,8 @@ static int check_token(const struct verify_opts *o, const char *provider, const 
 		snprintf(u, sizeof(u), "%s/v1/attestation%s%s", o->url, nonce_hex ? "?nonce=" : "",
 			 nonce_hex ? nonce_hex : "");
 		rc = fetch(u, MAA_BODY_MAX, &body, &n, err);
-	} else {
-		rc = read_text(o->token, MAA_BODY_MAX, &body, &n, err);
+	} else if ((rc = read_text(o->token, MAA_BODY_MAX, &body, &n, err)) < 0) {
+		goto out;
 	}
 	if (rc == 0 && (rc = maa_token_extract(body, n, &tok, &claimed, err)) == 0 &&
 	    (rc = jwt_parse(tok, strlen(tok), &j, err)) == 0)

@@ -75,7 +75,7 @@ int jwt_parse(const char *tok, size_t n, struct jwt *j, struct ng_err *err)
 		return ng_errf(err, NG_ELIMIT, "token is %zu bytes, more than %d", n, JWT_MAX);
 	d1 = memchr(tok, '.', n);
 	d2 = d1 ? memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - tok)) : NULL;
-	if (!d2 || memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - tok)) || d2 + 1 == tok + n)
+	if (!d2 || memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - tok)))
 		return ng_errf(err, NG_EINVAL,
 			       "token is not a signed compact JWS (header.payload.signature)");
 	if ((rc = part_json(tok, (size_t)(d1 - tok), "header", &j->header, err)) < 0)
@@ -88,6 +88,8 @@ int jwt_parse(const char *tok, size_t n, struct jwt *j, struct ng_err *err)
 			     alg ? alg : "(missing)");
 	else if (cJSON_HasObjectItem(j->header, "typ") && (!typ || strcmp(typ, "JWT")))
 		rc = ng_errf(err, NG_EINVAL, "token typ is not \"JWT\"");
+	else if (d2 + 1 == tok + n)
+		rc = ng_errf(err, NG_EINVAL, "token has no signature");
 	else if (cJSON_HasObjectItem(j->header, "crit"))
 		rc = ng_errf(err, NG_EINVAL,
 			     "token header has \"crit\" extensions: not an MAA token");

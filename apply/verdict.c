@@ -5,16 +5,21 @@
 
 #include <cjson/cJSON.h>
 
+#include "../bundle-format/buf.h"
+#include "../bundle-format/jsonw.h"
+
+/* Values come from hostile tokens and mint answers: keep printable ASCII
+ * only, so that nothing can move the terminal's cursor or forge a row. */
 static void copy_cut(char *dst, const char *src)
 {
-	size_t n = src ? strlen(src) : 0;
+	size_t n = src ? strlen(src) : 0, i;
 
-	if (n >= VERDICT_VAL_MAX) {
-		memcpy(dst, src, VERDICT_VAL_MAX - 4);
-		memcpy(dst + VERDICT_VAL_MAX - 4, "...", 4);
-		return;
-	}
-	memcpy(dst, src ? src : "", n + 1);
+	for (i = 0; i < n && i < VERDICT_VAL_MAX - 4; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+	if (i < n)
+		memcpy(dst + i, "...", 4);
+	else
+		dst[i] = 0;
 }
 
 void verdict_add(struct verdict *v, const char *name, int state, const char *expected,
@@ -80,7 +85,9 @@ void verdict_print_table(const struct verdict *v, FILE *f)
 int verdict_print_json(const struct verdict *v, FILE *f)
 {
 	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "checks");
-	char *s;
+	struct buf out;
+	struct ng_err err;
+	int rc;
 
 	for (int i = 0; arr && i < v->n; i++) {
 		cJSON *o = cJSON_CreateObject();
@@ -91,11 +98,11 @@ int verdict_print_json(const struct verdict *v, FILE *f)
 		cJSON_AddItemToArray(arr, o);
 	}
 	cJSON_AddBoolToObject(root, "ok", verdict_ok(v));
-	s = cJSON_Print(root);
+	buf_init(&out, 0);
+	rc = jsonw_print(root, &JSONW_PRETTY_SORTED, &out, &err);
 	cJSON_Delete(root);
-	if (!s)
-		return -1;
-	fprintf(f, "%s\n", s);
-	cJSON_free(s);
-	return 0;
+	if (rc == 0 && !out.oom)
+		fprintf(f, "%s\n", (char *)out.data);
+	buf_free(&out);
+	return rc;
 }
