@@ -1,0 +1,264 @@
+/* The SEV-SNP report check against a genuine report from Microsoft's test
+ * data (tests/data/attest/, copied from sidecars-vectors/hostdata): AMD's
+ * signature chain must hold for it and break for any flipped byte. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "../../apply/snp.h"
+#include "../../bundle-format/codec.h"
+#include "../../bundle-format/digest.h"
+#include "../../bundle-format/fileio.h"
+#include "harness.h"
+
+/* sidecars.md §5: sha256 of the decoded uvm_security_policy.base64. */
+static const char policy_hostdata[] =
+    "cadd74f71ebb8fbf9782baab649612520f3c416bc5ce9ac768808ddc8d9b031c";
+
+static uint8_t *load(const char *rel, size_t *n)
+{
+	char path[1024];
+	uint8_t *p = NULL;
+	struct ng_err err;
+
+	snprintf(path, sizeof(path), "%s/%s", ng_srcdir(), rel);
+	CU_ASSERT_EQUAL_FATAL(read_file_capped(path, 1 << 20, &p, n, &err), 0);
+	return p;
+}
+
+static void hostdata_of_policy(uint8_t out[32])
+{
+	size_t n, m;
+	uint8_t *b64 = load("tests/data/attest/uvm_security_policy.base64", &n), *pol;
+	struct ng_err err;
+	char hex[65];
+
+	while (n && (b64[n - 1] == '\n' || b64[n - 1] == '\r'))
+		n--;
+	CU_ASSERT_EQUAL_FATAL(base64_decode((char *)b64, n, &pol, &m, &err), 0);
+	sha256(pol, m, out);
+	hex_encode(out, 32, hex);
+	CU_ASSERT_STRING_EQUAL(hex, policy_hostdata);
+	free(pol);
+	free(b64);
+}
+
+/* 1 when the report and chain verify with every check passing. */
+static int verifies(const uint8_t *rep, size_t rn, const char *pem, size_t pn,
+		    const uint8_t hostdata[32], const uint8_t *nonce, size_t nlen)
+{
+	struct snp_report r;
+	struct snp_chain *c = NULL;
+	struct snp_expect e = {hostdata, nonce, nlen};
+	struct verdict v = {0};
+	struct ng_err err;
+
+	if (snp_report_parse(rep, rn, &r, &err) < 0 || snp_chain_parse(pem, pn, "c", &c, &err) < 0)
+		return 0;
+	snp_check(&r, c, &e, &v);
+	snp_chain_free(c);
+	return verdict_ok(&v);
+}
+
+static void test_genuine_report(void)
+{
+	size_t rn, pn;
+	uint8_t *rep = load("tests/data/attest/snp_report.bin", &rn), hd[32];
+	char *pem = (char *)load("tests/data/attest/uvm_host_amd_certificate.pem", &pn);
+	struct snp_report r;
+	struct ng_err err;
+
+	hostdata_of_policy(hd);
+	CU_ASSERT_EQUAL(rn, SNP_REPORT_LEN);
+	CU_ASSERT_TRUE(verifies(rep, rn, pem, pn, hd, NULL, 0));
+	CU_ASSERT_EQUAL_FATAL(snp_report_parse(rep, rn, &r, &err), 0);
+	CU_ASSERT_EQUAL(r.version, 2);
+	CU_ASSERT_EQUAL(r.vmpl, 0);
+	CU_ASSERT_EQUAL(r.policy & SNP_POLICY_DEBUG, 0);
+	/* Another hostdata: one bit off. */
+	hd[31] ^= 1;
+	CU_ASSERT_FALSE(verifies(rep, rn, pem, pn, hd, NULL, 0));
+	hd[31] ^= 1;
+	/* The report's REPORT_DATA is some runtime data's hash: a nonce of ours
+	 * is not in it, and its own first half is accepted as a literal nonce. */
+	CU_ASSERT_FALSE(verifies(rep, rn, pem, pn, hd, (const uint8_t *)"fresh", 5));
+	CU_ASSERT_TRUE(verifies(rep, rn, pem, pn, hd, r.report_data, 32));
+	free(rep);
+	free(pem);
+}
+
+static void test_flip_report_bytes(void)
+{
+	size_t rn, pn, passed = 0;
+	uint8_t *rep = load("tests/data/attest/snp_report.bin", &rn), hd[32];
+	char *pem = (char *)load("tests/data/attest/uvm_host_amd_certificate.pem", &pn);
+
+	hostdata_of_policy(hd);
+	for (size_t i = 0; i < rn; i++) {
+		rep[i] ^= 0x01;
+		passed += verifies(rep, rn, pem, pn, hd, NULL, 0);
+		rep[i] ^= 0x01;
+	}
+	CU_ASSERT_EQUAL(passed, 0);
+	free(rep);
+	free(pem);
+}
+
+/* Re-encodes three DER certificates as PEM. */
+static char *pem_of(uint8_t *der[3], int len[3], size_t *n)
+{
+	char *out = calloc(1, 16384);
+	size_t o = 0;
+
+	for (int k = 0; k < 3; k++) {
+		char *b = base64_encode(der[k], (size_t)len[k]);
+		o += (size_t)sprintf(out + o, "-----BEGIN CERTIFICATE-----\n");
+		for (size_t i = 0; b[i]; i += 64)
+			o += (size_t)sprintf(out + o, "%.64s\n", b + i);
+		o += (size_t)sprintf(out + o, "-----END CERTIFICATE-----\n");
+		free(b);
+	}
+	*n = o;
+	return out;
+}
+
+static void test_flip_certificate_bytes(void)
+{
+	size_t rn, pn, n, passed = 0, tried = 0;
+	uint8_t *rep = load("tests/data/attest/snp_report.bin", &rn), hd[32], *der[3] = {0};
+	char *pem = (char *)load("tests/data/attest/uvm_host_amd_certificate.pem", &pn), *p;
+	int len[3];
+	BIO *bio = BIO_new_mem_buf(pem, (int)pn);
+
+	hostdata_of_policy(hd);
+	for (int k = 0; k < 3; k++) {
+		X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+		len[k] = i2d_X509(x, &der[k]);
+		X509_free(x);
+	}
+	BIO_free(bio);
+	p = pem_of(der, len, &n);
+	CU_ASSERT_TRUE(verifies(rep, rn, p, n, hd, NULL, 0));
+	free(p);
+	for (int k = 0; k < 3; k++)
+		for (int i = 0; i < len[k]; i++) {
+			der[k][i] ^= 0x01;
+			p = pem_of(der, len, &n);
+			passed += verifies(rep, rn, p, n, hd, NULL, 0);
+			tried++;
+			free(p);
+			der[k][i] ^= 0x01;
+		}
+	CU_ASSERT_EQUAL(passed, 0);
+	CU_ASSERT(tried > 4000);
+	for (int k = 0; k < 3; k++)
+		OPENSSL_free(der[k]);
+	free(rep);
+	free(pem);
+}
+
+static void test_hostile_inputs(void)
+{
+	size_t rn, pn;
+	uint8_t *rep = load("tests/data/attest/snp_report.bin", &rn), big[SNP_REPORT_LEN + 1] = {0},
+		out[SNP_REPORT_LEN];
+	char *pem = (char *)load("tests/data/attest/uvm_host_amd_certificate.pem", &pn), *chain;
+	struct snp_report r;
+	struct snp_chain *c = NULL;
+	struct ng_err err;
+	char *a, *b, *swapped;
+
+	memcpy(big, rep, rn);
+	CU_ASSERT_EQUAL(snp_report_parse(big, sizeof(big), &r, &err), NG_EINVAL);
+	CU_ASSERT_PTR_NULL(strchr(err.msg, '\n'));
+	CU_ASSERT_EQUAL(snp_report_parse(rep, rn - 1, &r, &err), NG_EINVAL);
+	CU_ASSERT_NOT_EQUAL(snp_evidence_load(big, sizeof(big), "r", out, &chain, &err), 0);
+	/* Trailing data after the chain, and the chain in the wrong order. */
+	a = calloc(1, pn + 16);
+	memcpy(a, pem, pn);
+	strcat(a, "junk\n");
+	CU_ASSERT_EQUAL(snp_chain_parse(a, strlen(a), "c", &c, &err), NG_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "other than PEM"));
+	b = strstr(pem, "-----END CERTIFICATE-----") + 26; /* after the VCEK */
+	swapped = calloc(1, pn + 1);
+	memcpy(swapped, b, pn - (size_t)(b - pem));
+	memcpy(swapped + (pn - (size_t)(b - pem)), pem, (size_t)(b - pem));
+	CU_ASSERT_EQUAL(snp_chain_parse(swapped, pn, "c", &c, &err), NG_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "VCEK, ASK, ARK in that order"));
+	CU_ASSERT_PTR_NULL(strchr(err.msg, '\n'));
+	CU_ASSERT_EQUAL(snp_chain_parse(pem, (size_t)(b - pem), "c", &c, &err), NG_EINVAL);
+	free(a);
+	free(swapped);
+	free(rep);
+	free(pem);
+}
+
+static void test_evidence_forms(void)
+{
+	size_t rn, pn;
+	uint8_t *rep = load("tests/data/attest/snp_report.bin", &rn), out[SNP_REPORT_LEN];
+	char *pem = (char *)load("tests/data/attest/uvm_host_amd_certificate.pem", &pn), *chain;
+	char *hex = malloc(2 * rn + 64), *ev = base64_encode(rep, rn),
+	     *en = base64_encode((uint8_t *)pem, pn), *js = malloc(strlen(ev) + strlen(en) + 64);
+	struct ng_err err;
+
+	hex_encode(rep, rn, hex + 11);
+	memcpy(hex, "{\"report\":\"", 11);
+	strcat(hex, "\"}");
+	CU_ASSERT_EQUAL(snp_evidence_load((uint8_t *)hex, strlen(hex), "r", out, &chain, &err), 0);
+	CU_ASSERT(memcmp(out, rep, rn) == 0);
+	CU_ASSERT_PTR_NULL(chain);
+	sprintf(js, "{\"evidence\":\"%s\",\"endorsements\":\"%s\"}", ev, en);
+	CU_ASSERT_EQUAL(snp_evidence_load((uint8_t *)js, strlen(js), "r", out, &chain, &err), 0);
+	CU_ASSERT(memcmp(out, rep, rn) == 0);
+	CU_ASSERT_STRING_EQUAL(chain, pem);
+	free(chain);
+	free(hex);
+	free(ev);
+	free(en);
+	free(js);
+	free(rep);
+	free(pem);
+}
+
+/* The pinned fingerprints are those of the roots kept in templates/amd/. */
+static void test_pinned_roots(void)
+{
+	static const char *files[] = {"templates/amd/milan.pem", "templates/amd/genoa.pem"};
+	static const char *fam[] = {"Milan", "Genoa"};
+
+	for (int i = 0; i < 2; i++) {
+		size_t n;
+		char *pem = (char *)load(files[i], &n);
+		BIO *bio = BIO_new_mem_buf(pem, (int)n);
+		X509 *ask = PEM_read_bio_X509(bio, NULL, NULL, NULL),
+		     *ark = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		uint8_t *der = NULL, fp[32];
+		int len = i2d_X509(ark, &der);
+
+		sha256(der, (size_t)len, fp);
+		CU_ASSERT_STRING_EQUAL(snp_pinned_ark(fp), fam[i]);
+		CU_ASSERT_EQUAL(X509_verify(ask, X509_get0_pubkey(ark)), 1);
+		fp[0] ^= 1;
+		CU_ASSERT_PTR_NULL(snp_pinned_ark(fp));
+		OPENSSL_free(der);
+		X509_free(ask);
+		X509_free(ark);
+		BIO_free(bio);
+		free(pem);
+	}
+}
+
+static const struct ng_test tests[] = {
+    {"genuine report verifies, other hostdata fails", test_genuine_report},
+    {"flipping any report byte fails", test_flip_report_bytes},
+    {"flipping any certificate byte fails", test_flip_certificate_bytes},
+    {"oversized, trailing data, wrong order refused", test_hostile_inputs},
+    {"report as hex JSON and combined evidence", test_evidence_forms},
+    {"pinned ARKs match templates/amd", test_pinned_roots},
+};
+
+NG_TEST_MAIN("apply_snp", tests)
