@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ext4w_int.h"
+#include "gosort.h"
 
 #define INODE_BUDGET (INLINE_XATTR - 8)
 #define BLOCK_BUDGET (BLOCK - 36)
@@ -117,19 +118,9 @@ static int block_less(const struct xa *a, const struct xa *b)
 	return a->index < b->index || a->name_len < b->name_len || name_cmp(a, b) < 0;
 }
 
-/* Go sort.Slice = pdqsort_func, which is plain insertion sort for up to 12
- * elements (go:sort/zsortfunc.go insertionSortCmpFunc). */
-static int go_sort_xa(struct xa *d, size_t n)
+static int block_less_v(const void *a, const void *b)
 {
-	if (n > 12)
-		return -1;
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && block_less(&d[j], &d[j - 1]); j--) {
-			struct xa t = d[j];
-			d[j] = d[j - 1];
-			d[j - 1] = t;
-		}
-	return 0;
+	return block_less(a, b);
 }
 
 struct named {
@@ -247,11 +238,9 @@ int ext4w_xattrs_apply(struct ext4w *w, struct ino *node, const struct ext4w_xat
 	if (nblk || node->xblock) {
 		uint8_t *ser;
 		size_t sl = 0;
-		if ((rc = go_sort_xa(blk, nblk)) < 0) {
-			rc = ng_errf(err, NG_ELIMIT,
-				     "more than 12 xattrs in one xattr block are not supported");
-			goto out;
-		}
+		/* compactext4 sorts with sort.Slice and a comparator that is not a
+		 * strict weak order: only Go's exact algorithm gives its order. */
+		go_sort_slice(blk, nblk, sizeof(*blk), block_less_v);
 		memset(b, 0, sizeof(b));
 		put32(b, 0xEA020000);
 		put32(b + 4, 1);
