@@ -7,6 +7,7 @@ CMD("image", cmd_image, "read and verify a container image archive (image inspec
 CMD("init", cmd_init, "write a deployment file for the Nutshell mint with the seed's defaults")
 CMD("key", cmd_key, "make the encfs key (oct-HSM or RSA-HSM), optionally wrapped for BYOK")
 CMD("keygen", cmd_keygen, "make an Ed25519 key pair for signing bundles")
+CMD("layer-hash", cmd_layer_hash, "dm-verity root hashes of image layers, as Azure computes them")
 CMD("pack", cmd_pack, "low-level: pack member files into a signed bundle")
 CMD("policy", cmd_policy, "print the CCE policy (or hostdata) of an ARM template or deployment")
 CMD("sign", cmd_sign, "co-sign a bundle in place after review")
