@@ -6,7 +6,8 @@
 . "$NG_SRCDIR/tests/lib.sh"
 
 command -v python3 >/dev/null || skip "python3 is needed to build test images"
-python3 "$NG_SRCDIR/tests/oci/mkoci.py" "$T/img" || fail "mkoci.py failed"
+python3 "$NG_SRCDIR/tests/oci/mkoci.py" "$T/img" "$NG_SRCDIR/tests/data/vectors" ||
+	fail "mkoci.py failed"
 export XDG_CACHE_HOME="$T/cache"
 I="$T/img"
 
@@ -30,6 +31,8 @@ if "media_types" in exp:
 assert f["layer_roothashes"] == [l["root_hash"] for l in f["layers"]]
 for r in f["layer_roothashes"]:
     assert len(r) == 64 and all(c in "0123456789abcdef" for c in r)
+if "roots" in exp:  # golden roots from hcsshim tar2ext4 (tests/data/vectors)
+    assert f["layer_roothashes"] == exp["roots"], (f["layer_roothashes"], exp["roots"])
 if f["image"] is not None:
     assert f["image"].endswith("@" + f["manifest_digest"]), f["image"]
 PY
@@ -68,6 +71,22 @@ if [ -d "$I/zstd" ]; then
 	check zstd "$T/out"
 	grep -q 'tar+zstd' "$T/out" || fail "zstd media type"
 fi
+
+# Golden layer vectors inside an image: the roots the reference computes.
+expect_exit 0 "$NUTGEN" image inspect -q -j 2 --no-cache "$I/vectors"
+check vectors "$T/out"
+
+# Each root equals what `nutgen layer-hash` prints for the same blob.
+for c in layout zstd vectors; do
+	[ -d "$I/$c" ] || continue
+	expect_exit 0 "$NUTGEN" image inspect -q --no-cache "$I/$c"
+	python3 -c 'import json,sys
+for l in json.load(open(sys.argv[1]))["layers"]: print(l["root_hash"], l["digest"][7:])' "$T/out" |
+		while read -r root hex; do
+			got=$("$NUTGEN" layer-hash -q "$I/$c/blobs/sha256/$hex" | cut -d' ' -f1)
+			[ "$got" = "$root" ] || fail "$c: layer $hex: inspect says $root, layer-hash $got"
+		done
+done
 
 # docker save: needs the registry digest, says it is unverified.
 expect_exit 2 "$NUTGEN" image inspect -q "$I/docker.tar"
