@@ -25,8 +25,8 @@ static int check_tree(const cJSON *j, int depth, const char *what, struct ng_err
 		return ng_errf(err, NG_ELIMIT, "%s: JSON nested deeper than %d", what,
 			       OCI_JSON_MAX_DEPTH);
 	for (const cJSON *c = j->child; c; c = c->next) {
-		if (check_tree(c, depth + 1, what, err))
-			return NG_EINVAL;
+		if ((rc = check_tree(c, depth + 1, what, err)))
+			return rc;
 		n++;
 	}
 	if (!cJSON_IsObject(j) || n < 2)

@@ -4,7 +4,11 @@ plus the zstd CLI for zstd layers): OCI image layouts (directories), the same
 as oci-archive tars, docker-save archives, multi-platform indexes, and broken
 variants, each broken one differing from a good image by exactly one defect.
 
-Usage: mkoci.py OUTDIR   (writes OUTDIR/<case> and OUTDIR/expect.json)
+Usage: mkoci.py OUTDIR [VECTORDIR]
+  writes OUTDIR/<case> and OUTDIR/expect.json; with VECTORDIR
+  (tests/data/vectors) also OUTDIR/vectors, an image made of golden layer
+  vectors whose expected roots come from VECTORDIR/layer-hashes.tsv (hcsshim
+  tar2ext4 + dm-verity), an oracle independent of nutgen.
 
 The facts each good image must yield are computed here independently of
 nutgen (digests with hashlib, diff_ids over the uncompressed tar) and written
@@ -360,5 +364,38 @@ def symlink_archive(dst):
 
 
 symlink_archive(os.path.join(OUT, "badtar", "symlink-out.tar"))
+
+# An image of golden vectors: roots known from the reference implementation.
+if len(sys.argv) > 2:
+    vd = sys.argv[2]
+    roots = {}
+    for line in open(os.path.join(vd, "layer-hashes.tsv")).read().splitlines()[1:]:
+        name, _, root = line.split("\t")
+        roots[name] = root
+    picks = [("realistic-small.tar.gz", "plain", "realistic-small.tar.gz"),
+             ("nested-dirs.tar", "plain", "nested-dirs.tar"),
+             ("hardlinks.tar", "zstd" if HAVE_ZSTD else "gzip", "hardlinks.tar"),
+             ("xattrs.tar", "gzip", "xattrs.tar")]
+    for name, how, key in picks:
+        LAYERS[name] = open(os.path.join(vd, "layers", name), "rb").read()
+    lay = Layout()
+    # realistic-small.tar.gz is stored gzip'd already: its media type says gzip
+    # and its diff_id is that of the uncompressed tar.
+    d = lay.image([(n, h) for n, h, _ in picks])
+    m = lay.last
+    gz = gzip.decompress(LAYERS["realistic-small.tar.gz"])
+    m["layers"][0]["mediaType"] = MT_GZ
+    m["config"]["rootfs"]["diff_ids"][0] = sha(gz)
+    cb = dumps(m["config"])
+    m["manifest"]["config"].update({"digest": lay.blob(cb), "size": len(cb)})
+    mb = dumps(m["manifest"])
+    d = {"mediaType": MT_MANIFEST, "digest": lay.blob(mb), "size": len(mb),
+         "annotations": {"org.opencontainers.image.ref.name": "example.com/vectors:1"}}
+    lay.write(os.path.join(OUT, "vectors"), index_of(d))
+    expect["vectors"] = {"manifest_digest": d["digest"], "config_digest": sha(cb),
+                         "diff_ids": m["config"]["rootfs"]["diff_ids"],
+                         "digests": [l["digest"] for l in m["layers"]],
+                         "roots": [roots[k] for _, _, k in picks]}
+
 with open(os.path.join(OUT, "expect.json"), "w") as f:
     json.dump(expect, f, indent=1, sort_keys=True)
