@@ -126,9 +126,10 @@ static int merge(const char *name, const char *path, const cJSON *in, const cJSO
 		if (!dv || it->string[0] == '_')
 			return ng_errf(err, NG_EINVAL,
 				       "%s: %s: unknown field (see docs/deployment.md)", name, sub);
-		if (cJSON_GetObjectItemCaseSensitive(into, it->string) !=
-		    cJSON_GetObjectItem(into, it->string))
-			return ng_errf(err, NG_EINVAL, "%s: %s: duplicate field", name, sub);
+		for (const cJSON *prev = in->child; prev != it; prev = prev->next)
+			if (!strcmp(prev->string, it->string))
+				return ng_errf(err, NG_EINVAL, "%s: %s: duplicate field", name,
+					       sub);
 		if (!strcmp(sub, "$.containers.mint.env")) {
 			cJSON *env = cJSON_GetObjectItemCaseSensitive(into, "env");
 			const cJSON *e;
@@ -137,6 +138,11 @@ static int merge(const char *name, const char *path, const cJSON *in, const cJSO
 					       sub);
 			cJSON_ArrayForEach(e, it)
 			{
+				for (const cJSON *q = it->child; q != e; q = q->next)
+					if (!strcmp(q->string, e->string))
+						return ng_errf(err, NG_EINVAL,
+							       "%s: %s.%s: duplicate field", name,
+							       sub, e->string);
 				if (!valid_env_name(e->string))
 					return ng_errf(err, NG_EINVAL,
 						       "%s: %s.%s: not a valid variable name", name,

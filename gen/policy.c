@@ -657,6 +657,27 @@ static cJSON *signals(const struct ctx *c, const cJSON *cfg)
 	return cJSON_Duplicate(prof(c, "container_signals"), 1);
 }
 
+int policy_json_unique_keys(const cJSON *j, const char *name, int depth, struct ng_err *err)
+{
+	const cJSON *it;
+	if (depth > 64)
+		return ng_errf(err, NG_ELIMIT, "%s: JSON nested deeper than 64 levels", name);
+	cJSON_ArrayForEach(it, j)
+	{
+		if (cJSON_IsObject(j))
+			for (const cJSON *p = j->child; p != it; p = p->next)
+				if (!strcmp(p->string, it->string))
+					return ng_errf(err, NG_EINVAL,
+						       "%s: duplicate key \"%s\" (ambiguous: "
+						       "Python keeps the last, we refuse)",
+						       name, it->string);
+		if ((cJSON_IsObject(it) || cJSON_IsArray(it)) &&
+		    policy_json_unique_keys(it, name, depth + 1, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int policy_image_facts_check(const cJSON *f, const char *name, struct ng_err *err)
 {
 	const cJSON *img = cJSON_GetObjectItemCaseSensitive(f, "image");
@@ -666,6 +687,8 @@ int policy_image_facts_check(const cJSON *f, const char *name, struct ng_err *er
 	static const char *const lists[] = {"Env", "Entrypoint", "Cmd"};
 	if (!cJSON_IsObject(f) || !cJSON_IsString(img) || !*img->valuestring)
 		return ng_errf(err, NG_EINVAL, "%s: image facts need a string \"image\"", name);
+	if (policy_json_unique_keys(f, name, 0, err) < 0)
+		return -1;
 	if (cfg && !cJSON_IsNull(cfg) && !cJSON_IsObject(cfg))
 		return ng_errf(err, NG_EINVAL, "%s: \"config\" must be an object", name);
 	for (int i = 0; i < 3; i++) {
@@ -863,6 +886,8 @@ int policy_arm_groups(const cJSON *arm, const cJSON ***groups, size_t *n, struct
 	size_t k = 0;
 	*groups = NULL;
 	*n = 0;
+	if (policy_json_unique_keys(arm, "ARM template", 0, err) < 0)
+		return -1;
 	if (!cJSON_IsArray(res))
 		return ng_errf(err, NG_EINVAL, "ARM template has no resources list");
 	*groups = calloc((size_t)cJSON_GetArraySize(res) + 1, sizeof(**groups));

@@ -57,6 +57,10 @@ int policy_arm_groups(const cJSON *arm, const cJSON ***groups, size_t *n, struct
  * allowed. */
 int policy_image_facts_check(const cJSON *facts, const char *name, struct ng_err *err);
 
+/* Fails on an object with a repeated key anywhere in j (Python's json keeps
+ * the last, cJSON finds the first: refuse rather than guess). */
+int policy_json_unique_keys(const cJSON *j, const char *name, int depth, struct ng_err *err);
+
 /* hostdata: lowercase hex SHA-256 of the policy bytes. */
 void policy_hostdata(const char *policy, char out[65]);
 
