@@ -156,7 +156,7 @@ int ext4img_make(const char *scratch, const struct ext4img_opts *o, struct ng_er
 	char **env = NULL;
 	ext2_filsys fs = NULL;
 	errcode_t e;
-	int fd, st, rc = 0;
+	int fd, st;
 
 	snprintf(dir, sizeof(dir), "%s", scratch);
 	snprintf(conf, sizeof(conf), "%s/mke2fs.conf", dirname(dir));
@@ -165,9 +165,14 @@ int ext4img_make(const char *scratch, const struct ext4img_opts *o, struct ng_er
 	if (find_tool("mke2fs", mke2fs, sizeof(mke2fs)) < 0)
 		return ng_errf(err, NG_ENOTFOUND,
 			       "mke2fs: not found on PATH or in /usr/sbin: install e2fsprogs");
-	rc = write_file_atomic(conf, ext4img_profile, strlen(ext4img_profile), 0600, err);
-	if (rc < 0)
-		return rc;
+	/* A scratch file in our private directory: no fsync, no rename needed. */
+	fd = open(conf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, ext4img_profile, strlen(ext4img_profile)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return ng_errf(err, NG_EIO, "%s: %s", conf, strerror(errno));
+	}
+	close(fd);
 	fd = open(scratch, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return ng_errf(err, NG_EIO, "%s: %s", scratch, strerror(errno));
