@@ -5,7 +5,7 @@ PY=$(find_python_crypto) || skip "no python3 with the cryptography package"
 ORACLE="$NG_SRCDIR/tests/oracles/encfs_oracle.py"
 KID=https://kv-test.vault.azure.net/keys/kek/0123456789abcdef0123456789abcdef
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$T/kek.pem" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/kek.pem" 2>/dev/null
 openssl pkey -in "$T/kek.pem" -pubout -out "$T/kek.pub.pem"
 for t in oct-HSM RSA-HSM; do
 	expect_exit 0 "$NUTGEN" key new --type "$t" --kek "$T/kek.pub.pem" --kek-kid "$KID" \
@@ -24,8 +24,8 @@ grep -q '"salt":"[0-9a-f]\{64\}"' "$T/RSA-HSM.key" || fail "RSA-HSM key has no 3
 import base64, json, sys
 b = json.load(open(sys.argv[1]))
 ct = base64.urlsafe_b64decode(b["ciphertext"] + "=" * (-len(b["ciphertext"]) % 4))
-open(sys.argv[2] + "/rsa.bin", "wb").write(ct[:384])
-open(sys.argv[2] + "/kwp.bin", "wb").write(ct[384:])
+open(sys.argv[2] + "/rsa.bin", "wb").write(ct[:256])
+open(sys.argv[2] + "/kwp.bin", "wb").write(ct[256:])
 PYEOF
 openssl pkeyutl -decrypt -inkey "$T/kek.pem" -pkeyopt rsa_padding_mode:oaep \
 	-pkeyopt rsa_oaep_md:sha1 -pkeyopt rsa_mgf1_md:sha1 -in "$T/rsa.bin" -out "$T/eph.bin" ||

@@ -73,6 +73,21 @@ head -c 32 /dev/urandom >"$T/other.key"
 expect_exit 1 "$NUTGEN" encfs check "$T/e.img" --key-file "$T/other.key"
 expect_err "no keyslot opens"
 
+# The checker catches what the kernel would trip on: an in-use block left as
+# a hole (superblock), and a corrupted inode table.
+itab=$(grep -m1 "Inode table at" "$T/dumpe2fs.txt" | sed 's/.*Inode table at \([0-9]*\).*/\1/')
+cp --sparse=always "$T/e.img" "$T/bad.img"
+fallocate -p -o $((16777216 + 4096 * itab)) -l 4096 "$T/bad.img"
+expect_exit 1 "$NUTGEN" encfs check "$T/bad.img" --key-file "$T/rsa.key"
+expect_err "block $itab is in use but a hole"
+fallocate -p -o 16777216 -l 4096 "$T/bad.img"
+expect_exit 1 "$NUTGEN" encfs check "$T/bad.img" --key-file "$T/rsa.key"
+expect_err "reading the ext4 block bitmaps: Bad magic number"
+cp --sparse=always "$T/e.img" "$T/bad2.img"
+head -c 4096 /dev/urandom | dd of="$T/bad2.img" bs=4096 seek=$((4096 + itab)) conv=notrunc 2>/dev/null
+expect_exit 1 "$NUTGEN" encfs check "$T/bad2.img" --key-file "$T/rsa.key"
+expect_err "e2fsck -fn found problems"
+
 # The image is never overwritten.
 expect_exit 1 "$NUTGEN" encfs create --key-file "$T/rsa.key" --out "$T/e.img" --size 128MiB
 expect_err "never overwritten"
