@@ -225,12 +225,16 @@ static int stage(const char *root, const struct encfs_opts *o, struct ng_err *er
 	 * database, so it never writes to the container's ephemeral disk
 	 * (seed-deployment.md §3.2). Written last: it wins over an --add. */
 	if (*marker) {
+		int fd;
 		snprintf(p, sizeof(p), "%s/%s", root, marker);
 		unlink(p);
-		rc = write_file_atomic(p, text, strlen(text), 0644, err);
-		if (rc < 0)
-			return rc;
-		chmod(p, 0644);
+		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || fchmod(fd, 0644) < 0) {
+			if (fd >= 0)
+				close(fd);
+			return ng_errf(err, NG_EIO, "%s: %s", p, strerror(errno));
+		}
+		close(fd);
 	}
 	return 0;
 }

@@ -66,7 +66,7 @@ static void log_first_line(const char *log, const char *skip, char *out, size_t 
 		return;
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\r\n")] = 0;
-		if (!line[0] || (skip && strstr(line, skip)))
+		if (!line[0] || (skip && strstr(line, skip)) || !strncmp(line, "e2fsck 1.", 9))
 			continue;
 		snprintf(out, n, "%s", line);
 		break;
@@ -156,7 +156,7 @@ int ext4img_make(const char *scratch, const struct ext4img_opts *o, struct ng_er
 	char **env = NULL;
 	ext2_filsys fs = NULL;
 	errcode_t e;
-	int fd, st, rc = 0;
+	int fd, st;
 
 	snprintf(dir, sizeof(dir), "%s", scratch);
 	snprintf(conf, sizeof(conf), "%s/mke2fs.conf", dirname(dir));
@@ -165,9 +165,14 @@ int ext4img_make(const char *scratch, const struct ext4img_opts *o, struct ng_er
 	if (find_tool("mke2fs", mke2fs, sizeof(mke2fs)) < 0)
 		return ng_errf(err, NG_ENOTFOUND,
 			       "mke2fs: not found on PATH or in /usr/sbin: install e2fsprogs");
-	rc = write_file_atomic(conf, ext4img_profile, strlen(ext4img_profile), 0600, err);
-	if (rc < 0)
-		return rc;
+	/* A scratch file in our private directory: no fsync, no rename needed. */
+	fd = open(conf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, ext4img_profile, strlen(ext4img_profile)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return ng_errf(err, NG_EIO, "%s: %s", conf, strerror(errno));
+	}
+	close(fd);
 	fd = open(scratch, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return ng_errf(err, NG_EIO, "%s: %s", scratch, strerror(errno));
@@ -227,6 +232,7 @@ int ext4img_make(const char *scratch, const struct ext4img_opts *o, struct ng_er
 		return ng_errf(err, NG_EIO, "mke2fs failed (exit %d): %s", st, why);
 	}
 	unlink(log);
+	initialize_ext2_error_table();
 	e = ext2fs_open(scratch, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &fs);
 	if (!e)
 		e = set_owners(fs, o->uid, o->gid);
@@ -266,7 +272,10 @@ static EVP_CIPHER_CTX *xts_new(const uint8_t vk[64], int enc)
 
 static int open_fs(const char *path, ext2_filsys *fs, struct ng_err *err)
 {
-	errcode_t e = ext2fs_open(path, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, fs);
+	errcode_t e;
+
+	initialize_ext2_error_table();
+	e = ext2fs_open(path, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, fs);
 
 	if (!e)
 		e = ext2fs_read_block_bitmap(*fs);

@@ -7,6 +7,8 @@
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* libcryptsetup reports through a log callback; keep its last error line to
@@ -53,20 +55,19 @@ static int luks_init(struct crypt_device **cd, const char *path, struct ng_err *
  * reads an area no keyslot points to (a new keyslot writes its own), and the
  * LUKS2 JSON lists the slots anyway, so those ranges become holes (zeros).
  * Elsewhere in the plaintext header a zero 4 KiB run reads the same as a
- * hole. used[] holds the [offset, offset+length) areas of the keyslots. */
-static int punch_header(const char *path, uint64_t area_start, const uint64_t (*used)[2], int nused,
-			struct ng_err *err)
+ * hole. used[] holds the [offset, offset+length) areas of the keyslots.
+ * src == dst: punch the holes in place; else copy what is kept to dst (a
+ * fresh sparse file). */
+static int sparse_header(int src, int dst, uint64_t area_start, const uint64_t (*used)[2],
+			 int nused, const char *path, struct ng_err *err)
 {
 	static const uint8_t zero[LUKS_SECTOR_SIZE];
 	uint8_t blk[LUKS_SECTOR_SIZE];
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	uint64_t run = 0, nrun = 0;
 
-	if (fd < 0)
-		return ng_errf(err, NG_EIO, "%s: %s", path, strerror(errno));
 	/* One fallocate per run of holes: thousands of 4 KiB punches cost more
 	 * than the whole file system. */
-	for (uint64_t off = 0, run = 0, nrun = 0; off <= LUKS_DATA_OFFSET;
-	     off += LUKS_SECTOR_SIZE) {
+	for (uint64_t off = 0; off <= LUKS_DATA_OFFSET; off += LUKS_SECTOR_SIZE) {
 		int hole = 0;
 		if (off < LUKS_DATA_OFFSET) {
 			hole = off >= area_start;
@@ -75,13 +76,17 @@ static int punch_header(const char *path, uint64_t area_start, const uint64_t (*
 				    off < used[i][0] + used[i][1])
 					hole = 0;
 			if (!hole) {
-				if (pread(fd, blk, sizeof(blk), (off_t)off) !=
-				    (ssize_t)sizeof(blk)) {
-					close(fd);
+				if (pread(src, blk, sizeof(blk), (off_t)off) !=
+				    (ssize_t)sizeof(blk))
 					return ng_errf(err, NG_EIO,
 						       "%s: short read in LUKS2 header", path);
-				}
 				hole = memcmp(blk, zero, sizeof(blk)) == 0;
+				if (!hole && src != dst &&
+				    pwrite(dst, blk, sizeof(blk), (off_t)off) !=
+					(ssize_t)sizeof(blk))
+					return ng_errf(err, NG_EIO,
+						       "%s: writing the LUKS2 header: %s", path,
+						       strerror(errno ? errno : ENOSPC));
 			}
 		}
 		if (hole) {
@@ -90,17 +95,36 @@ static int punch_header(const char *path, uint64_t area_start, const uint64_t (*
 			nrun++;
 			continue;
 		}
-		if (nrun && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)run,
-				      (off_t)(nrun * LUKS_SECTOR_SIZE)) < 0) {
-			int e = errno;
-			close(fd);
+		if (nrun && src == dst &&
+		    fallocate(dst, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)run,
+			      (off_t)(nrun * LUKS_SECTOR_SIZE)) < 0)
 			return ng_errf(err, NG_EIO, "%s: making the header sparse: %s", path,
-				       strerror(e));
-		}
+				       strerror(errno));
 		nrun = 0;
 	}
-	close(fd);
 	return 0;
+}
+
+/* libcryptsetup writes the whole 16 MiB header area twice (zeros, then
+ * random keyslot padding) with O_DIRECT and fsyncs: on a memfd that costs
+ * nothing, and only the kept blocks reach the image. Falls back to the file
+ * itself where memfd or /proc is missing. */
+static int luks_scratch(const char *path, char *name, size_t n)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	fd = memfd_create("nutgen-luks", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	snprintf(name, n, "/proc/self/fd/%d", fd);
+	if (ftruncate(fd, st.st_size) < 0 || access(name, R_OK | W_OK) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int luks_format_file(const char *path, const uint8_t (*pass)[32], int npass,
@@ -115,14 +139,19 @@ int luks_format_file(const char *path, const uint8_t (*pass)[32], int npass,
 	};
 	struct crypt_params_luks2 params = {.sector_size = LUKS_SECTOR_SIZE};
 	uint8_t check[LUKS_VOLUME_KEY_LEN];
+	char mem[64];
+	const char *where = path;
 	size_t vklen;
-	int rc, r;
+	int rc, r, memfd, dst = -1;
 
 	if (npass < 1 || npass > LUKS_MAX_KEYSLOTS)
 		return ng_errf(err, NG_EINTERNAL, "luks: %d keyslots requested", npass);
-	rc = luks_init(&cd, path, err);
+	memfd = luks_scratch(path, mem, sizeof(mem));
+	if (memfd >= 0)
+		where = mem;
+	rc = luks_init(&cd, where, err);
 	if (rc < 0)
-		return rc;
+		goto out;
 	/* §2.3: pbkdf2-sha256, 1000 iterations, no benchmark: the passphrase is
 	 * already 256 random bits, and argon2id's memory cost could stall the
 	 * sidecar. */
@@ -166,11 +195,21 @@ int luks_format_file(const char *path, const uint8_t (*pass)[32], int npass,
 			}
 		crypt_free(cd);
 		cd = NULL;
-		rc = punch_header(path, 2 * md, (const uint64_t(*)[2])used, npass, err);
+		dst = open(path, O_RDWR | O_CLOEXEC);
+		if (dst < 0) {
+			rc = ng_errf(err, NG_EIO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		rc = sparse_header(memfd >= 0 ? memfd : dst, dst, 2 * md,
+				   (const uint64_t(*)[2])used, npass, path, err);
 	}
 out:
 	OPENSSL_cleanse(check, sizeof(check));
 	crypt_free(cd);
+	if (dst >= 0)
+		close(dst);
+	if (memfd >= 0)
+		close(memfd);
 	return rc;
 }
 
