@@ -3,5 +3,6 @@
  * CMD(name, function, one-line summary); keep the list sorted by name. */
 CMD("keygen", cmd_keygen, "make an Ed25519 key pair for signing bundles")
 CMD("pack", cmd_pack, "low-level: pack member files into a signed bundle")
+CMD("show", cmd_show, "show what a bundle contains: identity, images, signers, members")
 CMD("sign", cmd_sign, "co-sign a bundle in place after review")
 CMD("verify", cmd_verify, "verify a bundle's signatures, digests and structure")
