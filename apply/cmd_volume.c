@@ -46,6 +46,7 @@ const char cmd_volume_usage[] =
     "  --cloud NAME          AzureCloud (default), AzureUSGovernment, AzureChinaCloud\n"
     "  --cloud-file FILE     a custom cloud: JSON naming every endpoint\n"
     "  --ca-file FILE        add a CA (PEM) to the system trust store\n"
+    "  --budget SECONDS      time allowed per HTTP call, retries included (300)\n"
     "  --json                print the result as JSON on stdout\n"
     "  -q, --quiet           no progress or credential notes on stderr\n"
     "\n"
@@ -80,7 +81,7 @@ int cmd_volume(int argc, char **argv)
 					   {"ca-file", 1, 0, 'A'},
 					   {"json", 0, 0, 'j'},
 					   {"quiet", 0, 0, 'q'},
-					   {"help", 0, 0, 'h'},
+					   {"help", 0, 0, 'h'},	  {"budget", 1, 0, 'B'},
 					   {0, 0, 0, 0}};
 	const char *sub, *image = NULL, *bundle = NULL, *volume = NULL, *auth_mode = NULL;
 	const char *keyfile = NULL, *cloud_name = "AzureCloud", *cloud_file = NULL;
