@@ -41,6 +41,7 @@ struct xfer {
 	size_t cap;
 	int over_cap;
 	double t0, t_attempt, wake;
+	int own_id; /* the caller sent x-ms-client-request-id (it signs x-ms-*) */
 };
 
 static double now_s(void)
@@ -410,8 +411,10 @@ static int setup(struct xfer *x, struct ng_err *err)
 	if (!has_ct)
 		x->hl = curl_slist_append(x->hl, "Content-Type:");
 	x->hl = curl_slist_append(x->hl, "Expect:");
-	snprintf(line, sizeof(line), "x-ms-client-request-id: %s", r->client_request_id);
-	x->hl = curl_slist_append(x->hl, line);
+	if (!x->own_id) {
+		snprintf(line, sizeof(line), "x-ms-client-request-id: %s", r->client_request_id);
+		x->hl = curl_slist_append(x->hl, line);
+	}
 	if (q->authorization) {
 		snprintf(line, sizeof(line), "Authorization: %s", q->authorization);
 		if (strlen(q->authorization) + 16 >= sizeof(line)) {
@@ -528,6 +531,11 @@ static int judge(struct xfer *x, CURLcode rc, double *wait, struct ng_err *err)
 	long ms = -1;
 	double budget = q->budget_s > 0 ? q->budget_s : c->o.budget_s;
 
+	long hsz = 0;
+	curl_off_t up = 0;
+	curl_easy_getinfo(x->h, CURLINFO_REQUEST_SIZE, &hsz);
+	curl_easy_getinfo(x->h, CURLINFO_SIZE_UPLOAD_T, &up);
+	r->sent_bytes += (uint64_t)hsz + (uint64_t)up;
 	if (!rc) {
 		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &r->status);
 		v = http_resp_header(r, "x-ms-request-id");
@@ -594,6 +602,7 @@ static void xfer_start(struct xfer *x, struct http_ctx *c, const struct http_req
 		       struct http_resp *r)
 {
 	x->ctx = c;
+	x->own_id = 0;
 	x->req = *q;
 	x->resp = r;
 	x->cap = q->max_response ? q->max_response : c->o.max_response;
@@ -601,6 +610,14 @@ static void xfer_start(struct xfer *x, struct http_ctx *c, const struct http_req
 	http_resp_free(r);
 	http_resp_init(r);
 	http_uuid(r->client_request_id);
+	for (const char *const *hp = q->headers; hp && *hp; hp++)
+		if (!strncasecmp(*hp, "x-ms-client-request-id:", 23)) {
+			const char *v = *hp + 23;
+			while (*v == ' ')
+				v++;
+			snprintf(r->client_request_id, sizeof(r->client_request_id), "%s", v);
+			x->own_id = 1;
+		}
 }
 
 static void sleep_s(double s)

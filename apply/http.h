@@ -13,7 +13,9 @@
  *   total time budget; when it is spent the call fails with one line.
  * - Request ids: every call gets an x-ms-client-request-id (a fresh UUID,
  *   the same across its retries); errors name it and the server's
- *   x-ms-request-id so an operator can quote both to Azure support.
+ *   x-ms-request-id so an operator can quote both to Azure support. A
+ *   caller that signs x-ms-* headers (Shared Key) sends its own
+ *   x-ms-client-request-id in http_req.headers; it is then used as is.
  * - Limits: a response body larger than max_response fails the call.
  * - Secrets: the Authorization value lives in http_req.authorization only;
  *   it is never logged nor put in an error. URLs in logs and errors pass
@@ -74,10 +76,11 @@ struct http_req {
 };
 
 struct http_resp {
-	long status;	 /* last attempt's HTTP status; 0 if none */
-	struct buf body; /* response body, NUL-terminated */
-	struct buf hdrs; /* last attempt's headers, "name: value\n" lines */
-	int tries;	 /* attempts made */
+	long status;	     /* last attempt's HTTP status; 0 if none */
+	struct buf body;     /* response body, NUL-terminated */
+	struct buf hdrs;     /* last attempt's headers, "name: value\n" lines */
+	int tries;	     /* attempts made */
+	uint64_t sent_bytes; /* request bytes on the wire (headers + body), all tries */
 	char client_request_id[40];
 	char request_id[96]; /* x-ms-request-id, "" if absent */
 	char error_code[96]; /* x-ms-error-code or JSON/XML error code, "" if none */
