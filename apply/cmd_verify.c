@@ -251,6 +251,11 @@ int cmd_verify(int argc, char **argv)
 	if (rc == 0 && o.report)
 		rc = check_report(&o, hd, o.nonce ? nonce : NULL, nonce_len, v, &err);
 	if (rc < 0) {
+		/* Messages quote hostile values (alg, jku, the mint's detail):
+		 * keep them one printable line. */
+		for (char *c = err.msg; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 		free(v);
 		return cli_fail("nutapply verify", rc, &err);
 	}
