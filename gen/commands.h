@@ -1,3 +1,7 @@
 /* The subcommands of nutgen, one file each (gen/cmd_NAME.c defines
  * `int FUNC(int argc, char **argv)` and `const char FUNC_usage[]`).
  * CMD(name, function, one-line summary); keep the list sorted by name. */
+CMD("keygen", cmd_keygen, "make an Ed25519 key pair for signing bundles")
+CMD("pack", cmd_pack, "low-level: pack member files into a signed bundle")
+CMD("sign", cmd_sign, "co-sign a bundle in place after review")
+CMD("verify", cmd_verify, "verify a bundle's signatures, digests and structure")
