@@ -239,6 +239,9 @@ static int parse_args(int argc, char **argv, struct verify_opts *o)
 					   {"hostdata", required_argument, 0, 'H'},
 					   {"attestation-endpoint", required_argument, 0, 'e'},
 					   {"jwks", required_argument, 0, 'k'},
+					   {"trust", required_argument, 0, 'T'},
+					   {"threshold", required_argument, 0, 'N'},
+					   {"ca-file", required_argument, 0, 'A'},
 					   {0, 0, 0, 0}};
 	int ch;
 
@@ -271,6 +274,21 @@ static int parse_args(int argc, char **argv, struct verify_opts *o)
 			break;
 		case 'k':
 			o->jwks = optarg;
+			break;
+		case 'A':
+			o->ca_file = optarg;
+			break;
+		case 'T':
+			if (o->ntrust == 8)
+				return cli_usage_error("nutapply", "verify",
+						       "at most 8 --trust keys");
+			o->trust[o->ntrust++] = optarg;
+			break;
+		case 'N':
+			o->threshold = atoi(optarg);
+			if (o->threshold < 1 || o->threshold > 8)
+				return cli_usage_error("nutapply", "verify",
+						       "--threshold must be 1..8");
 			break;
 		default:
 			return cli_usage_error("nutapply", "verify", "unknown option");
