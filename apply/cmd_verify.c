@@ -8,15 +8,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "../bundle-format/bundle.h"
 #include "../bundle-format/cli.h"
 #include "../bundle-format/codec.h"
 #include "../bundle-format/fileio.h"
+#include "http.h"
 #include "maa.h"
 #include "snp.h"
 
 const char cmd_verify_usage[] =
     "Usage: nutapply verify [BUNDLE] [--url URL | --token FILE] [--report FILE]\n"
-    "                       [--nonce HEX] [--json]\n"
+    "                       [--nonce HEX] [--json] [--trust PUB]...\n"
     "\n"
     "Checks that a live mint attests to the bundle's hostdata, through Microsoft Azure\n"
     "Attestation and, independently of Microsoft, through AMD's signature on the raw\n"
@@ -31,6 +33,11 @@ const char cmd_verify_usage[] =
     "  --nonce HEX        a fresh challenge (up to 64 bytes) that must be in the token's\n"
     "                     x-ms-runtime and in the report's REPORT_DATA\n"
     "  --json             print the checks as JSON instead of a table\n"
+    "  --trust PUB        a trusted bundle signing key (nutgen keygen's .pub); with it\n"
+    "                     the bundle must carry --threshold N (default 1) trusted\n"
+    "                     signatures, without it the signers are only listed\n"
+    "  --threshold N      distinct trusted signatures the bundle needs\n"
+    "  --ca-file FILE     add a CA (PEM) to the system trust store for HTTPS\n"
     "  --hostdata HEX     expected hostdata (64 hex) when no BUNDLE is given\n"
     "  --attestation-endpoint URL\n"
     "                     the MAA provider when no BUNDLE is given (https://HOST)\n"
@@ -44,17 +51,92 @@ const char cmd_verify_usage[] =
 
 struct verify_opts {
 	const char *bundle, *url, *token, *report, *certs, *nonce, *hostdata, *endpoint, *jwks;
-	int json;
+	const char *ca_file;
+	const char *trust[8];
+	int ntrust, threshold, json;
+	struct http_ctx *http;
 };
 
-/* Fetching over HTTPS arrives with apply/http.h; until then, files only. */
-static int fetch(const char *url, size_t max, char **body, size_t *n, struct ng_err *err)
+/* GET over verified TLS (http.h); anything but 200 fails with one line. */
+static int fetch(const struct verify_opts *o, const char *url, size_t max, char **body, size_t *n,
+		 struct ng_err *err)
 {
-	(void)max;
+	static const char *const hdrs[] = {"Accept: application/json", NULL};
+	struct http_req rq = {.method = "GET",
+			      .url = url,
+			      .headers = hdrs,
+			      .idempotent = 1,
+			      .budget_s = 60,
+			      .max_response = max};
+	struct http_resp rs;
+	int rc;
+
 	*body = NULL;
-	*n = 0;
-	return ng_errf(err, NG_EUSAGE,
-		       "%s: this build cannot fetch over HTTPS yet: save it to a file", url);
+	http_resp_init(&rs);
+	if ((rc = http_do(o->http, &rq, &rs, err)) == 0 && rs.status != 200)
+		rc = http_status_err(&rs, err, NG_ENET, url);
+	if (rc == 0) {
+		*n = rs.body.len;
+		if (!(*body = buf_steal(&rs.body)))
+			rc = ng_errf(err, NG_ENOMEM, "out of memory");
+	}
+	http_resp_free(&rs);
+	return rc;
+}
+
+/* The expected hostdata and provider from a bundle: it is read and checked
+ * completely (signatures, digests) before anything is fetched. hostdata is
+ * the SHA-256 of policy.rego, which the manifest records as that member's
+ * digest; the manifest's policy.hostdata must agree. */
+static int bundle_facts(const struct verify_opts *o, uint8_t hd[32], char *endpoint, size_t elen,
+			struct verdict *v, struct ng_err *err)
+{
+	uint8_t trust[8][SIGKEY_PUB_LEN];
+	struct bundle_read_opts ro = {0};
+	struct bundle *b = NULL;
+	const struct bundle_member *pol;
+	const cJSON *m, *h, *e;
+	char hex[65];
+	int rc = 0;
+
+	for (int i = 0; rc == 0 && i < o->ntrust; i++)
+		rc = sigkey_load_public(o->trust[i], trust[i], err);
+	ro.trusted = (const uint8_t(*)[SIGKEY_PUB_LEN])trust;
+	ro.ntrusted = (size_t)o->ntrust;
+	ro.threshold = o->ntrust ? (unsigned)(o->threshold ? o->threshold : 1) : 0;
+	if (rc < 0 || (rc = bundle_open(o->bundle, &ro, &b, err)) < 0)
+		return rc;
+	m = b->m->json;
+	h = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "policy"),
+					     "hostdata");
+	e = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "deployment"),
+					     "attestation_endpoint");
+	pol = bundle_member_get(b, "policy.rego");
+	if (pol)
+		hex_encode(pol->sha256, 32, hex);
+	if (!pol)
+		rc = ng_errf(err, NG_EINVAL, "%s: no policy.rego: not a deployment bundle",
+			     o->bundle);
+	else if (!cJSON_IsString(h) || strcmp(h->valuestring, hex))
+		rc = ng_errf(err, NG_EVERIFY,
+			     "%s: manifest policy.hostdata differs from SHA-256 of policy.rego: "
+			     "rebuild the bundle",
+			     o->bundle);
+	else if (!cJSON_IsString(e) && !o->endpoint && (o->url || o->token))
+		rc = ng_errf(err, NG_EINVAL,
+			     "%s: no deployment.attestation_endpoint: give --attestation-endpoint",
+			     o->bundle);
+	if (rc == 0) {
+		memcpy(hd, pol->sha256, 32);
+		snprintf(endpoint, elen, "%s", cJSON_IsString(e) ? e->valuestring : "");
+		hex_encode(b->file_sha256, 32, hex);
+		verdict_addf(v, "bundle", VERDICT_INFO, "",
+			     "sha256 %s, serial %llu, %zu signature(s), %u trusted%s", hex,
+			     (unsigned long long)b->m->serial, b->nsigs, b->trusted_signers,
+			     o->ntrust ? "" : " (no --trust: signers not checked)");
+	}
+	bundle_free(b);
+	return rc;
 }
 
 static int read_text(const char *path, size_t max, char **out, size_t *n, struct ng_err *err)
@@ -74,13 +156,13 @@ static int check_token(const struct verify_opts *o, const char *provider, const 
 	if (o->url) {
 		char u[1024];
 		snprintf(u, sizeof(u), "%s/v1/attestation/info", o->url);
-		if (fetch(u, 65536, &body, &n, err) == 0) {
+		if (fetch(o, u, 65536, &body, &n, err) == 0) {
 			verdict_add(v, "mint.attestation-info", VERDICT_INFO, "", body);
 			free(body);
 		}
 		snprintf(u, sizeof(u), "%s/v1/attestation%s%s", o->url, nonce_hex ? "?nonce=" : "",
 			 nonce_hex ? nonce_hex : "");
-		rc = fetch(u, MAA_BODY_MAX, &body, &n, err);
+		rc = fetch(o, u, MAA_BODY_MAX, &body, &n, err);
 	} else if ((rc = read_text(o->token, MAA_BODY_MAX, &body, &n, err)) < 0) {
 		goto out;
 	}
@@ -95,7 +177,7 @@ static int check_token(const struct verify_opts *o, const char *provider, const 
 		verdict_add(v, "mint.maa-endpoint", VERDICT_INFO, "", claimed);
 	snprintf(url, sizeof(url), "%s/certs", provider);
 	rc = o->jwks ? read_text(o->jwks, JWKS_MAX, &jwks, &jn, err)
-		     : fetch(url, JWKS_MAX, &jwks, &jn, err);
+		     : fetch(o, url, JWKS_MAX, &jwks, &jn, err);
 	if (rc == 0)
 		maa_check(&j, jwks, jn, &e, v);
 out:
@@ -157,6 +239,9 @@ static int parse_args(int argc, char **argv, struct verify_opts *o)
 					   {"hostdata", required_argument, 0, 'H'},
 					   {"attestation-endpoint", required_argument, 0, 'e'},
 					   {"jwks", required_argument, 0, 'k'},
+					   {"trust", required_argument, 0, 'T'},
+					   {"threshold", required_argument, 0, 'N'},
+					   {"ca-file", required_argument, 0, 'A'},
 					   {0, 0, 0, 0}};
 	int ch;
 
@@ -189,6 +274,21 @@ static int parse_args(int argc, char **argv, struct verify_opts *o)
 			break;
 		case 'k':
 			o->jwks = optarg;
+			break;
+		case 'A':
+			o->ca_file = optarg;
+			break;
+		case 'T':
+			if (o->ntrust == 8)
+				return cli_usage_error("nutapply", "verify",
+						       "at most 8 --trust keys");
+			o->trust[o->ntrust++] = optarg;
+			break;
+		case 'N':
+			o->threshold = atoi(optarg);
+			if (o->threshold < 1 || o->threshold > 8)
+				return cli_usage_error("nutapply", "verify",
+						       "--threshold must be 1..8");
 			break;
 		default:
 			return cli_usage_error("nutapply", "verify", "unknown option");
@@ -228,16 +328,25 @@ int cmd_verify(int argc, char **argv)
 		free(v);
 		return rc;
 	}
-	if (o.bundle)
-		rc = ng_errf(&err, NG_EUSAGE,
-			     "%s: reading bundles is not in this build yet: use --hostdata and "
-			     "--attestation-endpoint",
-			     o.bundle);
-	else if (strlen(o.hostdata) != 64 || hex_decode(o.hostdata, hd, 32, &err) < 0)
+	if (o.bundle) {
+		char ep[MAA_PROVIDER_MAX];
+		if ((rc = bundle_facts(&o, hd, ep, sizeof(ep), v, &err)) == 0 &&
+		    (o.url || o.token) &&
+		    (rc = maa_provider_normalize(o.endpoint ? o.endpoint : ep, provider, &err)) < 0)
+			ng_err_prefix(&err, rc, "%s: attestation endpoint", o.bundle);
+		if (rc == 0 && o.hostdata)
+			verdict_add(v, "bundle.hostdata-override", VERDICT_INFO, "",
+				    "--hostdata ignored: the bundle's is used");
+	} else if (strlen(o.hostdata) != 64 || hex_decode(o.hostdata, hd, 32, &err) < 0) {
 		rc = ng_errf(&err, NG_EUSAGE,
 			     "--hostdata: expected 64 hex digits (SHA-256 of the policy)");
-	else if (o.endpoint && (rc = maa_provider_normalize(o.endpoint, provider, &err)) < 0)
+	} else if (o.endpoint && (rc = maa_provider_normalize(o.endpoint, provider, &err)) < 0) {
 		ng_err_prefix(&err, NG_EUSAGE, "--attestation-endpoint");
+	}
+	if (rc == 0 && (o.url || (o.token && !o.jwks))) {
+		struct http_opts ho = {.ca_file = o.ca_file};
+		rc = http_ctx_new(&ho, &o.http, &err);
+	}
 	if (rc == 0 && o.nonce) {
 		nonce_len = strlen(o.nonce) / 2;
 		if (!nonce_len || nonce_len > 64 || strlen(o.nonce) % 2 ||
@@ -250,7 +359,13 @@ int cmd_verify(int argc, char **argv)
 		rc = check_token(&o, provider, hd, o.nonce ? nonce_hex : NULL, v, &err);
 	if (rc == 0 && o.report)
 		rc = check_report(&o, hd, o.nonce ? nonce : NULL, nonce_len, v, &err);
+	http_ctx_free(o.http);
 	if (rc < 0) {
+		/* Messages quote hostile values (alg, jku, the mint's detail):
+		 * keep them one printable line. */
+		for (char *c = err.msg; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 		free(v);
 		return cli_fail("nutapply verify", rc, &err);
 	}

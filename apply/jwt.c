@@ -37,9 +37,10 @@ static int part_json(const char *p, size_t n, const char *what, cJSON **out, str
 		}
 		for (b = a->next; b; b = b->next)
 			if (!strcmp(a->string, b->string)) {
+				ng_errf(err, NG_EINVAL, "token %s repeats member \"%.40s\"", what,
+					a->string);
 				cJSON_Delete(o);
-				return ng_errf(err, NG_EINVAL, "token %s repeats member \"%.40s\"",
-					       what, a->string);
+				return NG_EINVAL;
 			}
 	}
 	*out = o;

@@ -106,6 +106,11 @@ printf 'a.b.c.d' >"$T/bad.jwt"
 refused 'compact JWS' $V --token "$T/bad.jwt" --jwks "$T/jwks.json"
 printf '{"detail":"SKR unreachable"}' >"$T/bad.jwt"
 refused 'the mint says: SKR unreachable' $V --token "$T/bad.jwt" --jwks "$T/jwks.json"
+b64u() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+printf '%s.e30.AAAA' "$(printf '{"alg":"RS\\n256","kid":"k"}' | b64u)" >"$T/nl.jwt"
+refused 'alg "RS?256" refused' $V --token "$T/nl.jwt" --jwks "$T/jwks.json"
+printf '%s.e30.AAAA' "$(printf '{"alg":"RS256","alg":"none","kid":"k"}' | b64u)" >"$T/dup.jwt"
+refused 'repeats member "alg"' $V --token "$T/dup.jwt" --jwks "$T/jwks.json"
 refused 'https://' $NUTAPPLY verify --hostdata $HD --attestation-endpoint http://x.attest.azure.net \
 	--token "$T/good.jwt" --jwks "$T/jwks.json"
 
