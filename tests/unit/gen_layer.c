@@ -16,7 +16,6 @@
 #include "../../gen/layer.h"
 #include "harness.h"
 
-
 static const char *vpath(const char *name)
 {
 	static __thread char p[4096];
@@ -99,9 +98,9 @@ static void *hash_thread(void *arg)
 
 static void test_threads(void)
 {
-	static const char *names[] = {"many-files.tar", "xattrs.tar",      "whiteouts.tar",
-				      "hardlinks.tar",  "multi-mb.tar",    "many-dirs.tar",
-				      "mtimes.tar",     "realistic-small.tar.gz"};
+	static const char *names[] = {
+	    "many-files.tar", "xattrs.tar",    "whiteouts.tar", "hardlinks.tar",
+	    "multi-mb.tar",   "many-dirs.tar", "mtimes.tar",	"realistic-small.tar.gz"};
 	struct tjob jobs[8];
 	pthread_t th[8];
 
@@ -129,7 +128,7 @@ static void test_time_round_trip(void)
 	    {0, 0},
 	    {0x12345678, 0x12345678},
 	    {0x12345678ULL | (123456789ULL << 34), 0x12345678ULL | (123456789ULL << 34)},
-	    {0x80000000ULL, 0xFFFFFFFF80000000ULL},	/* 2038..2106, extra 0 */
+	    {0x80000000ULL, 0xFFFFFFFF80000000ULL},  /* 2038..2106, extra 0 */
 	    {0xFFFFFFFF7FFFFFFFULL, 0x37FFFFFFFULL}, /* negative time: clamped */
 	    {0x37FFFFFFFULL, 0x37FFFFFFFULL},
 	    {0x100000000ULL, 0x100000000ULL},
@@ -189,7 +188,10 @@ static void hdr(uint8_t *b, const char *name, char type, const char *size_octal)
 	snprintf((char *)b + 124, 12, "%s", size_octal);
 	memcpy(b + 136, "00000000000", 11);
 	b[156] = (uint8_t)type;
-	memcpy(b + 257, "ustar\0" "00", 8);
+	memcpy(b + 257,
+	       "ustar\0"
+	       "00",
+	       8);
 	memset(b + 148, ' ', 8);
 	for (int i = 0; i < 512; i++)
 		sum += b[i];
