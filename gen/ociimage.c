@@ -560,7 +560,7 @@ static int resolve_oci(const struct oci_src *src, const struct platform *want,
 	if (rc)
 		return ng_err_prefix(err, rc, "%s", oci_src_name(src));
 	docs[nd++] = index;
-	rc = walk_index(src, index, "index.json", 0, NULL, c, &nc, docs + 1, &nd, err);
+	rc = walk_index(src, index, "index.json", 0, NULL, c, &nc, docs, &nd, err);
 	if (!rc)
 		rc = pick(c, nc, want, oci_src_name(src), &chosen, err);
 	if (!rc) {
