@@ -1,6 +1,5 @@
 #include "ociimage.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "../bundle-format/codec.h"
 #include "../bundle-format/digest.h"
 #include "ocijson.h"
+#include "ociref.h"
 
 #define MT_OCI_INDEX	"application/vnd.oci.image.index.v1+json"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -28,136 +28,11 @@ static const struct {
     {MT_DKR_TAR, OCI_PLAIN},
 };
 
-struct platform {
-	char os[32], arch[32], variant[32];
-};
-
-static int parse_platform(const char *s, struct platform *p, struct ng_err *err)
-{
-	char buf[100];
-	char *a, *b;
-
-	memset(p, 0, sizeof(*p));
-	if (strlen(s) >= sizeof(buf))
-		return ng_errf(err, NG_EUSAGE, "platform '%.40s...' is too long", s);
-	strcpy(buf, s);
-	a = strchr(buf, '/');
-	if (!a || a == buf || !a[1])
-		return ng_errf(err, NG_EUSAGE,
-			       "platform '%s' is not OS/ARCH[/VARIANT] (e.g. linux/amd64)", s);
-	*a++ = 0;
-	b = strchr(a, '/');
-	if (b)
-		*b++ = 0;
-	if (strlen(buf) >= 32 || strlen(a) >= 32 ||
-	    (b && (!*b || strlen(b) >= 32 || strchr(b, '/'))))
-		return ng_errf(err, NG_EUSAGE, "platform '%s' is not OS/ARCH[/VARIANT]", s);
-	strcpy(p->os, buf);
-	strcpy(p->arch, a);
-	if (b)
-		strcpy(p->variant, b);
-	return 0;
-}
-
-/* A wanted variant must match; no wanted variant accepts any (amd64 has none,
- * arm64 images say v8 or nothing). */
-static int platform_matches(const struct platform *want, const char *os, const char *arch,
-			    const char *variant)
-{
-	return os && arch && !strcmp(want->os, os) && !strcmp(want->arch, arch) &&
-	       (!want->variant[0] || (variant && !strcmp(want->variant, variant)));
-}
-
 static int add_warning(struct oci_image *img, const char *msg)
 {
 	if (img->nwarnings < sizeof(img->warnings) / sizeof(img->warnings[0]))
 		img->warnings[img->nwarnings++] = strdup(msg);
 	return 0;
-}
-
-/* Docker's reference grammar (distribution/reference), enough to name a
- * repository: [domain/]path[:tag][@digest]. */
-int oci_parse_reference(const char *ref, char **repo, char **tag, char **digest, struct ng_err *err)
-{
-	char *s = strdup(ref), *at, *slash, *colon, *first_end;
-	const char *domain = NULL;
-	int rc = 0;
-
-	*repo = NULL;
-	if (tag)
-		*tag = NULL;
-	if (digest)
-		*digest = NULL;
-	if (!s)
-		return ng_errf(err, NG_ENOMEM, "out of memory");
-	if (strlen(s) > 255 || !*s) {
-		rc = ng_errf(err, NG_EINVAL, "image reference '%.60s' is empty or too long", ref);
-		goto out;
-	}
-	at = strchr(s, '@');
-	if (at) {
-		uint8_t raw[32];
-		*at++ = 0;
-		if (digest_parse_sha256(at, raw, err)) {
-			rc = ng_err_prefix(err, NG_EINVAL, "image reference '%.200s'", ref);
-			goto out;
-		}
-		if (digest)
-			*digest = strdup(at);
-	}
-	slash = strrchr(s, '/');
-	colon = strrchr(slash ? slash : s, ':');
-	if (colon) {
-		*colon++ = 0;
-		for (const char *c = colon; *c; c++)
-			if (!isalnum((unsigned char)*c) && *c != '_' && *c != '.' && *c != '-')
-				colon = NULL;
-		if (!colon || !*colon || strlen(colon) > 128) {
-			rc = ng_errf(err, NG_EINVAL, "image reference '%.200s' has an invalid tag",
-				     ref);
-			goto out;
-		}
-		if (tag)
-			*tag = strdup(colon);
-	}
-	first_end = strchr(s, '/');
-	if (first_end &&
-	    (memchr(s, '.', (size_t)(first_end - s)) || memchr(s, ':', (size_t)(first_end - s)) ||
-	     (first_end - s == 9 && !strncmp(s, "localhost", 9))))
-		domain = "";
-	for (const char *c = domain ? first_end + 1 : s; *c; c++)
-		if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '.' ||
-		      *c == '_' || *c == '-' || *c == '/')) {
-			rc = ng_errf(err, NG_EINVAL,
-				     "image reference '%.200s': repository names are lowercase "
-				     "letters, digits and . _ - /",
-				     ref);
-			goto out;
-		}
-	if (!*s || s[strlen(s) - 1] == '/' || strstr(s, "//")) {
-		rc = ng_errf(err, NG_EINVAL, "image reference '%.200s' has an empty path component",
-			     ref);
-		goto out;
-	}
-	if (domain)
-		*repo = strdup(s);
-	else if (asprintf(repo, "docker.io/%s%s", strchr(s, '/') ? "" : "library/", s) < 0)
-		*repo = NULL;
-	if (!*repo)
-		rc = ng_errf(err, NG_ENOMEM, "out of memory");
-out:
-	if (rc) {
-		if (tag) {
-			free(*tag);
-			*tag = NULL;
-		}
-		if (digest) {
-			free(*digest);
-			*digest = NULL;
-		}
-	}
-	free(s);
-	return rc;
 }
 
 /* Reads the blob a descriptor names and checks its size and digest. */
@@ -222,7 +97,7 @@ static int copy_str(const cJSON *cfg, const char *key, const char *what, cJSON *
 
 /* The config blob (image-spec config.md): platform, rootfs.diff_ids paired
  * with the manifest's layers, and the fields a container policy needs. */
-static int parse_config(const uint8_t *p, size_t n, const struct platform *want,
+static int parse_config(const uint8_t *p, size_t n, const struct oci_platform *want,
 			struct oci_image *img, struct ng_err *err)
 {
 	char what[120];
@@ -244,7 +119,7 @@ static int parse_config(const uint8_t *p, size_t n, const struct platform *want,
 	    (rc = ocijson_object(j, "rootfs", what, &rootfs, err)) ||
 	    (rc = ocijson_object(j, "config", what, &cfg, err)))
 		goto out;
-	if (!platform_matches(want, os, arch, variant)) {
+	if (!oci_platform_matches(want, os, arch, variant)) {
 		rc = ng_errf(err, NG_EVERIFY,
 			     "%s is for %s/%s%s%s, not %s/%s%s%s: pick the image with --platform",
 			     what, os ? os : "?", arch ? arch : "?", variant ? "/" : "",
@@ -397,7 +272,7 @@ static void set_repo_from(struct oci_image *img, const char *name)
 	img->repo = repo;
 }
 
-static int pick(const struct candidate *c, size_t nc, const struct platform *want,
+static int pick(const struct candidate *c, size_t nc, const struct oci_platform *want,
 		const char *archive, const struct candidate **out, struct ng_err *err)
 {
 	size_t exact = 0, bare = 0;
@@ -408,7 +283,7 @@ static int pick(const struct candidate *c, size_t nc, const struct platform *wan
 		if (!c[i].d.os) {
 			bare++;
 			b = &c[i];
-		} else if (platform_matches(want, c[i].d.os, c[i].d.arch, c[i].d.variant)) {
+		} else if (oci_platform_matches(want, c[i].d.os, c[i].d.arch, c[i].d.variant)) {
 			exact++;
 			e = &c[i];
 		} else if (strlen(have) < sizeof(have) - 100) {
@@ -442,7 +317,8 @@ static int layer_type(const char *mt)
 }
 
 static int resolve_manifest(const struct oci_src *src, const struct oci_desc *md,
-			    const struct platform *want, struct oci_image *img, struct ng_err *err)
+			    const struct oci_platform *want, struct oci_image *img,
+			    struct ng_err *err)
 {
 	uint8_t *b = NULL;
 	size_t len;
@@ -529,7 +405,7 @@ out:
 	return rc;
 }
 
-static int resolve_oci(const struct oci_src *src, const struct platform *want,
+static int resolve_oci(const struct oci_src *src, const struct oci_platform *want,
 		       struct oci_image *img, struct ng_err *err)
 {
 	struct candidate c[MAX_CANDIDATES];
@@ -607,7 +483,8 @@ static int tag_matches(const cJSON *tags, const char *repo, const char *tag)
 /* `docker save` (moby image/tarexport): manifest.json lists per image its
  * Config file, RepoTags and Layers (uncompressed tars, in order). */
 static int resolve_docker(const struct oci_src *src, const struct oci_select *sel,
-			  const struct platform *want, struct oci_image *img, struct ng_err *err)
+			  const struct oci_platform *want, struct oci_image *img,
+			  struct ng_err *err)
 {
 	const char *what = "docker-save manifest.json";
 	uint8_t *b = NULL, raw[32];
@@ -730,11 +607,11 @@ out:
 int oci_image_resolve(const struct oci_src *src, const struct oci_select *sel,
 		      struct oci_image *img, struct ng_err *err)
 {
-	struct platform want;
+	struct oci_platform want;
 	int rc;
 
 	memset(img, 0, sizeof(*img));
-	if ((rc = parse_platform(sel->platform ? sel->platform : "linux/amd64", &want, err)))
+	if ((rc = oci_platform_parse(sel->platform ? sel->platform : "linux/amd64", &want, err)))
 		return rc;
 	if (oci_src_exists(src, "index.json")) {
 		rc = resolve_oci(src, &want, img, err);
