@@ -101,11 +101,9 @@ expect_exit 1 "$NUTGEN" image inspect -q --digest "$D" "$I/layout"
 expect_err "but --digest says $D"
 
 # Broken inputs: exit 1, nothing on stdout, one line naming the digest.
-M=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layout"]["manifest_digest"])' "$I/expect.json")
-C=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layout"]["config_digest"])' "$I/expect.json")
-L0=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layout"]["digests"][0])' "$I/expect.json")
-L1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layout"]["digests"][1])' "$I/expect.json")
-L2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layout"]["digests"][2])' "$I/expect.json")
+eval "$(python3 -c 'import json,sys
+e = json.load(open(sys.argv[1]))["layout"]
+print("M=%s C=%s L0=%s L1=%s L2=%s" % ((e["manifest_digest"], e["config_digest"]) + tuple(e["digests"])))' "$I/expect.json")"
 bad() { # bad CASE PATTERN...
 	c=$1
 	shift
