@@ -272,36 +272,80 @@ static void set_repo_from(struct oci_image *img, const char *name)
 	img->repo = repo;
 }
 
-static int pick(const struct candidate *c, size_t nc, const struct oci_platform *want,
-		const char *archive, const struct candidate **out, struct ng_err *err)
+/* Whether an index entry's ref name names the image the user asked for
+ * (--reference with a tag): a full name equal in repository and tag, or a
+ * bare tag equal to the tag. */
+static int name_matches(const char *name, const char *reference)
 {
-	size_t exact = 0, bare = 0;
-	const struct candidate *e = NULL, *b = NULL;
+	char *r1 = NULL, *t1 = NULL, *r2 = NULL, *t2 = NULL;
+	struct ng_err e;
+	int m = 0;
+
+	if (!name || oci_parse_reference(reference, &r2, &t2, NULL, &e) || !t2)
+		goto out;
+	if (!strchr(name, '/') && !strchr(name, ':'))
+		m = !strcmp(name, t2);
+	else if (!oci_parse_reference(name, &r1, &t1, NULL, &e))
+		m = !strcmp(r1, r2) && t1 && !strcmp(t1, t2);
+out:
+	free(r1);
+	free(t1);
+	free(r2);
+	free(t2);
+	return m;
+}
+
+/* Picks the one manifest for the wanted platform: entries that state it,
+ * else entries that state no platform (checked against the config later);
+ * several entries of one digest are one image; several images are told apart
+ * by --reference's tag against their ref names. */
+static int pick(const struct candidate *c, size_t nc, const struct oci_platform *want,
+		const char *reference, const char *archive, const struct candidate **out,
+		struct ng_err *err)
+{
+	const struct candidate *sel[MAX_CANDIDATES];
+	size_t n = 0, exact = 0, distinct = 0;
 	char have[400] = "";
 
+	for (size_t i = 0; i < nc; i++)
+		exact +=
+		    c[i].d.os && oci_platform_matches(want, c[i].d.os, c[i].d.arch, c[i].d.variant);
 	for (size_t i = 0; i < nc; i++) {
-		if (!c[i].d.os) {
-			bare++;
-			b = &c[i];
-		} else if (oci_platform_matches(want, c[i].d.os, c[i].d.arch, c[i].d.variant)) {
-			exact++;
-			e = &c[i];
-		} else if (strlen(have) < sizeof(have) - 100) {
+		int ok = exact ? c[i].d.os && oci_platform_matches(want, c[i].d.os, c[i].d.arch,
+								   c[i].d.variant)
+			       : !c[i].d.os;
+		if (ok)
+			sel[n++] = &c[i];
+		else if (c[i].d.os && strlen(have) < sizeof(have) - 100)
 			snprintf(have + strlen(have), sizeof(have) - strlen(have),
 				 "%s%.20s/%.20s%s%.10s", have[0] ? ", " : "", c[i].d.os,
 				 c[i].d.arch ? c[i].d.arch : "?", c[i].d.variant ? "/" : "",
 				 c[i].d.variant ? c[i].d.variant : "");
-		}
 	}
-	if (exact == 1 || (exact == 0 && bare == 1)) {
-		*out = exact ? e : b;
+	if (n > 1 && reference) {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (name_matches(sel[i]->name, reference))
+				sel[k++] = sel[i];
+		if (k)
+			n = k;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < i && strcmp(sel[j]->d.digest, sel[i]->d.digest))
+			j++;
+		distinct += j == i;
+	}
+	if (distinct == 1) {
+		*out = sel[0];
 		return 0;
 	}
-	if (exact > 1 || bare > 1)
+	if (distinct > 1)
 		return ng_errf(err, NG_EINVAL,
-			       "%s: holds %zu images for %s/%s%s%s; keep one image per archive",
-			       archive, exact ? exact : bare, want->os, want->arch,
-			       want->variant[0] ? "/" : "", want->variant);
+			       "%s: holds %zu images for %s/%s%s%s; name one with --reference "
+			       "REPO:TAG (its ref name) or keep one image per archive",
+			       archive, distinct, want->os, want->arch, want->variant[0] ? "/" : "",
+			       want->variant);
 	return ng_errf(err, NG_ENOTFOUND,
 		       "%s: no image for %s/%s%s%s (it has: %s); choose with --platform", archive,
 		       want->os, want->arch, want->variant[0] ? "/" : "", want->variant,
@@ -406,7 +450,7 @@ out:
 }
 
 static int resolve_oci(const struct oci_src *src, const struct oci_platform *want,
-		       struct oci_image *img, struct ng_err *err)
+		       const char *reference, struct oci_image *img, struct ng_err *err)
 {
 	struct candidate c[MAX_CANDIDATES];
 	cJSON *docs[MAX_CANDIDATES + 1] = {0}, *index = NULL, *layout = NULL;
@@ -438,7 +482,7 @@ static int resolve_oci(const struct oci_src *src, const struct oci_platform *wan
 	docs[nd++] = index;
 	rc = walk_index(src, index, "index.json", 0, NULL, c, &nc, docs, &nd, err);
 	if (!rc)
-		rc = pick(c, nc, want, oci_src_name(src), &chosen, err);
+		rc = pick(c, nc, want, reference, oci_src_name(src), &chosen, err);
 	if (!rc) {
 		set_repo_from(img, chosen->name);
 		rc = resolve_manifest(src, &chosen->d, want, img, err);
@@ -614,7 +658,7 @@ int oci_image_resolve(const struct oci_src *src, const struct oci_select *sel,
 	if ((rc = oci_platform_parse(sel->platform ? sel->platform : "linux/amd64", &want, err)))
 		return rc;
 	if (oci_src_exists(src, "index.json")) {
-		rc = resolve_oci(src, &want, img, err);
+		rc = resolve_oci(src, &want, sel->reference, img, err);
 		if (!rc && sel->digest && strcmp(sel->digest, img->manifest_digest))
 			rc =
 			    ng_errf(err, NG_EVERIFY,

@@ -72,6 +72,17 @@ if [ -d "$I/zstd" ]; then
 	grep -q 'tar+zstd' "$T/out" || fail "zstd media type"
 fi
 
+# Several images in one layout: --reference's tag picks by ref name.
+expect_exit 1 "$NUTGEN" image inspect -q "$I/two"
+expect_err "holds 2 images for linux/amd64"
+expect_exit 0 "$NUTGEN" image inspect -q --reference example.com/app:1.0 "$I/two"
+check two-1.0 "$T/out"
+expect_exit 0 "$NUTGEN" image inspect -q --reference example.com/app:latest "$I/two"
+check two-1.0 "$T/out"
+expect_exit 0 "$NUTGEN" image inspect -q --reference example.com/app:2.0 "$I/two"
+check two-2.0 "$T/out"
+grep -q '"image": "example.com/app@sha256:' "$T/out" || fail "two: reference"
+
 # Golden layer vectors inside an image: the roots the reference computes.
 expect_exit 0 "$NUTGEN" image inspect -q -j 2 --no-cache "$I/vectors"
 check vectors "$T/out"

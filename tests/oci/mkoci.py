@@ -202,6 +202,22 @@ record("multi", lay, amd)
 lay.last = arm_last
 record("multi-arm64", lay, arm)
 
+# Two images in one layout, told apart by their ref names (a bare tag and a
+# full name), with a duplicate entry of the first.
+lay = Layout()
+one = lay.image([("l1", "gzip")])
+one_last = lay.last
+two = lay.image([("l2", "gzip")])
+two_last = lay.last
+e1 = dict(one, annotations={"org.opencontainers.image.ref.name": "1.0"})
+e1b = dict(one, annotations={"org.opencontainers.image.ref.name": "example.com/app:latest"})
+e2 = dict(two, annotations={"org.opencontainers.image.ref.name": "example.com/app:2.0"})
+lay.write(os.path.join(OUT, "two"), index_of(e1, e1b, e2))
+lay.last = one_last
+record("two-1.0", lay, one)
+lay.last = two_last
+record("two-2.0", lay, two)
+
 # docker save (legacy layout): <id>/layer.tar, <config hex>.json, manifest.json.
 def docker_save(dst, layers_path_fn=None, dup_symlink=False, tags=("registry.example/app:2",),
                 tamper_config=False):
