@@ -188,8 +188,8 @@ static int is_dir(const struct ino *i)
 }
 
 /* compact.go lookup: parent dir, existing child (0 if none), child name. */
-static int lookup(struct ext4w *w, const char *name, int must_exist, uint32_t *dir,
-		  uint32_t *child, const char **cname, size_t *clen, struct ng_err *err)
+static int lookup(struct ext4w *w, const char *name, int must_exist, uint32_t *dir, uint32_t *child,
+		  const char **cname, size_t *clen, struct ng_err *err)
 {
 	size_t n, last, i = 0;
 	uint32_t cur = 2;
@@ -471,8 +471,7 @@ static int set_child(struct ext4w *w, uint32_t dir, const char *s, size_t n, uin
 	return child_add(w, dir, s, n, ino, err);
 }
 
-int ext4w_create(struct ext4w *w, const char *name, const struct ext4w_file *f,
-		 struct ng_err *err)
+int ext4w_create(struct ext4w *w, const char *name, const struct ext4w_file *f, struct ng_err *err)
 {
 	uint32_t dir, existing, reuse = 0, child;
 	const char *cn;
@@ -598,7 +597,8 @@ int ext4w_stat(struct ext4w *w, const char *name, struct ext4w_file *f, struct n
 	if ((node->mode & EXT4W_S_IFMT) == EXT4W_S_IFLNK) {
 		if (node->size > 59) {
 			ext4w_file_release(f);
-			return ng_errf(err, NG_EINVAL, "%s: cannot retrieve link information", name);
+			return ng_errf(err, NG_EINVAL, "%s: cannot retrieve link information",
+				       name);
 		}
 		if (!(f->link = strndup((const char *)node->data, node->dlen))) {
 			ext4w_file_release(f);
@@ -646,7 +646,8 @@ int ext4w_make_parents(struct ext4w *w, const char *name, struct ng_err *err)
 			p[j] = '/';
 			if (rc < 0) {
 				free(p);
-				return ng_err_prefix(err, rc, "failed while creating parent directories");
+				return ng_err_prefix(err, rc,
+						     "failed while creating parent directories");
 			}
 			d = child_get(w, cur, p + i, j - i);
 		}

@@ -51,8 +51,7 @@ void ext4w_free(struct ext4w *w);
  * file"); callers prefix the input's name. */
 int ext4w_make_parents(struct ext4w *w, const char *name, struct ng_err *err);
 /* A regular file then receives exactly f->size bytes through ext4w_write. */
-int ext4w_create(struct ext4w *w, const char *name, const struct ext4w_file *f,
-		 struct ng_err *err);
+int ext4w_create(struct ext4w *w, const char *name, const struct ext4w_file *f, struct ng_err *err);
 int ext4w_write(struct ext4w *w, const void *p, size_t n, struct ng_err *err);
 int ext4w_link(struct ext4w *w, const char *oldname, const char *newname, struct ng_err *err);
 /* Fills f (times decoded, xattrs as compactext4's Stat finds them); free

@@ -113,7 +113,8 @@ static int write_directories(struct ext4w *w, struct ng_err *err)
 
 	/* "Follow e2fsck's convention": children by inode number, then name. */
 	for (uint32_t i = 0; i < w->ndirs; i++)
-		qsort_r(w->dirs[i].e, w->dirs[i].n, sizeof(struct dent), dent_cmp, w);
+		if (w->dirs[i].n > 1)
+			qsort_r(w->dirs[i].e, w->dirs[i].n, sizeof(struct dent), dent_cmp, w);
 	if ((rc = write_directory(w, 2, 2, err)) < 0)
 		return rc;
 	cap = 64;
@@ -192,8 +193,8 @@ static void inode_record(const struct ino *n, uint8_t *r)
 		break;
 	case EXT4W_S_IFBLK:
 	case EXT4W_S_IFCHR:
-		put32(r + 44, (n->devminor & 0xff) | n->devmajor << 8 |
-				  (n->devminor & 0xffffff00u) << 12);
+		put32(r + 44,
+		      (n->devminor & 0xff) | n->devmajor << 8 | (n->devminor & 0xffffff00u) << 12);
 		break;
 	}
 	put32(r + 104, n->xblock);
@@ -237,7 +238,7 @@ int ext4w_close(struct ext4w *w, struct ng_err *err)
 {
 	const uint32_t gd_blocks = EXT4W_FIRST_DATA_BLOCK - 1;
 	uint32_t itable, groups, ipg, bitmap_off, valid, disk, used_gd, total_blocks = 0,
-							    total_inodes = 0;
+									total_inodes = 0;
 	uint8_t *gdt = NULL, *bm = NULL, sb[BLOCK];
 	int rc;
 
@@ -279,7 +280,7 @@ int ext4w_close(struct ext4w *w, struct ng_err *err)
 		if (g == 0) {
 			/* Reserved descriptor blocks that are not used are free. */
 			for (uint32_t j = 1 + used_gd; j < 1 + gd_blocks; j++) {
-				bm[j / 8] &= (uint8_t)~(1 << (j % 8));
+				bm[j / 8] &= (uint8_t) ~(1 << (j % 8));
 				used_blocks--;
 			}
 		}

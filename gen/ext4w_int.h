@@ -50,7 +50,7 @@ struct ext4w {
 	/* (dir inode, name) -> entry index, open addressing */
 	struct ht_ent {
 		uint32_t dir, idx;
-	} *ht;
+	} * ht;
 	uint64_t ht_cap, ht_used;
 	char *path; /* scratch for cleaned paths */
 	size_t path_cap;
@@ -59,7 +59,7 @@ struct ext4w {
 	uint64_t written, max;
 };
 
-#define INO(w, n) (&(w)->inodes[(n) - 1])
+#define INO(w, n) (&(w)->inodes[(n)-1])
 
 int ext4w_finish_inode(struct ext4w *w, struct ng_err *err);
 int ext4w_start_inode(struct ext4w *w, uint32_t ino, uint64_t max, struct ng_err *err);
@@ -88,12 +88,10 @@ static inline uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-
-
 /* ext4w_xattr.c: merges f's attributes with the in-inode ones node already
  * has, places them (inode first-fit, then block) and writes the block. */
-int ext4w_xattrs_apply(struct ext4w *w, struct ino *node, const struct ext4w_xattr *fx,
-		       size_t nfx, struct ng_err *err);
+int ext4w_xattrs_apply(struct ext4w *w, struct ino *node, const struct ext4w_xattr *fx, size_t nfx,
+		       struct ng_err *err);
 /* The attributes compactext4's Stat reports (malloc'd names and values). */
 int ext4w_xattrs_stat(const struct ino *node, struct ext4w_xattr **out, size_t *n,
 		      struct ng_err *err);

@@ -169,8 +169,8 @@ static char *full_name(const struct xa *x)
 	return s;
 }
 
-int ext4w_xattrs_apply(struct ext4w *w, struct ino *node, const struct ext4w_xattr *fx,
-		       size_t nfx, struct ng_err *err)
+int ext4w_xattrs_apply(struct ext4w *w, struct ino *node, const struct ext4w_xattr *fx, size_t nfx,
+		       struct ng_err *err)
 {
 	struct xa old[INLINE_XATTR / 16], *in = NULL, *blk = NULL;
 	char *oldnames[INLINE_XATTR / 16] = {0};

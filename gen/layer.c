@@ -17,8 +17,8 @@
 #include "tarstream.h"
 #include "verity.h"
 
-#define MAX_NAME   65536u    /* bytes of one entry name (Linux PATH_MAX is 4096) */
-#define MAX_INODES 8000000u  /* ~1.3 GB of metadata in memory */
+#define MAX_NAME   65536u   /* bytes of one entry name (Linux PATH_MAX is 4096) */
+#define MAX_INODES 8000000u /* ~1.3 GB of metadata in memory */
 #define COPY_CHUNK (1u << 20)
 
 #define XATTR_PREFIX "SCHILY.xattr."
@@ -61,10 +61,11 @@ static int whiteout(struct conv *c, const char *name, const char *file, size_t d
 			return ng_errf(err, NG_ENOMEM, "out of memory");
 		if ((rc = ext4w_stat(c->w, path, &f, err)) < 0) {
 			free(path);
-			return ng_err_prefix(err, rc,
-					     "failed to stat parent directory of whiteout %s", file);
+			return ng_err_prefix(
+			    err, rc, "failed to stat parent directory of whiteout %s", file);
 		}
-		for (i = 0; i < f.nxattrs && strcmp(f.xattrs[i].name, "trusted.overlay.opaque"); i++)
+		for (i = 0; i < f.nxattrs && strcmp(f.xattrs[i].name, "trusted.overlay.opaque");
+		     i++)
 			;
 		if (i == f.nxattrs) {
 			x = realloc(f.xattrs, (f.nxattrs + 1) * sizeof(*x));
@@ -171,8 +172,9 @@ static int convert_entry(struct conv *c, const struct tar_hdr *h, struct ng_err 
 		nx = 0;
 		for (size_t i = 0; i < h->npax; i++)
 			if (!strncmp(h->pax[i].key, XATTR_PREFIX, strlen(XATTR_PREFIX)))
-				xs[nx++] = (struct ext4w_xattr){h->pax[i].key + strlen(XATTR_PREFIX),
-								h->pax[i].val, h->pax[i].val_len};
+				xs[nx++] =
+				    (struct ext4w_xattr){h->pax[i].key + strlen(XATTR_PREFIX),
+							 h->pax[i].val, h->pax[i].val_len};
 	}
 	f.xattrs = xs;
 	f.nxattrs = nx;
@@ -202,10 +204,11 @@ static int convert(struct conv *c, struct ng_err *err)
 	rc = tar_next(c->tr, &h, &e);
 	/* dmverity-vhd's is-it-a-tar check: one header, or an end block. */
 	if (rc < 0 || (rc == 0 && tar_offset(c->tr) == 0))
-		return ng_errf(err, NG_EINVAL,
-			       "%s: input file is not a tar archive%s%s; give a layer tar, plain or "
-			       "gzip/zstd-compressed",
-			       c->name, rc < 0 ? ": " : "", rc < 0 ? strip_name(e.msg, c->name) : "");
+		return ng_errf(
+		    err, NG_EINVAL,
+		    "%s: input file is not a tar archive%s%s; give a layer tar, plain or "
+		    "gzip/zstd-compressed",
+		    c->name, rc < 0 ? ": " : "", rc < 0 ? strip_name(e.msg, c->name) : "");
 	while (rc > 0) {
 		if (++c->entries > MAX_INODES)
 			return ng_errf(err, NG_ELIMIT, "%s: more than %u entries", c->name,
@@ -237,8 +240,8 @@ int layer_hash_fd(int fd, const struct layer_opts *o, struct layer_result *res, 
 	}
 	if ((rc = layersrc_new(fd, c.name, &src, err)) < 0 ||
 	    (rc = tar_reader_new(src, c.name, &c.tr, err)) < 0 ||
-	    (rc = verity_img_new(out_fd, (uint64_t)EXT4W_FIRST_DATA_BLOCK * VERITY_BLOCK, &v, err)) <
-		0 ||
+	    (rc = verity_img_new(out_fd, (uint64_t)EXT4W_FIRST_DATA_BLOCK * VERITY_BLOCK, &v,
+				 err)) < 0 ||
 	    (rc = ext4w_new(v, &c.w, err)) < 0)
 		goto out;
 	if ((rc = convert(&c, err)) < 0)

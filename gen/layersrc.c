@@ -114,7 +114,8 @@ int layersrc_new(int fd, const char *name, struct layersrc **out, struct ng_err 
 		s->kind = LAYERSRC_ZSTD;
 		s->zd = ZSTD_createDCtx();
 		/* Bound the decoder's window (zstd's own default limit, 128 MiB). */
-		if (!s->zd || ZSTD_isError(ZSTD_DCtx_setParameter(s->zd, ZSTD_d_windowLogMax, 27))) {
+		if (!s->zd ||
+		    ZSTD_isError(ZSTD_DCtx_setParameter(s->zd, ZSTD_d_windowLogMax, 27))) {
 			layersrc_free(s);
 			return ng_errf(err, NG_ENOMEM, "%s: zstd init failed", name);
 		}

@@ -73,8 +73,7 @@ uint64_t tar_data_left(const struct tar_reader *tr)
 }
 
 /* Reads up to n bytes; fewer only at the end of the stream. */
-static int read_full(struct tar_reader *tr, uint8_t *buf, size_t n, size_t *got,
-		     struct ng_err *err)
+static int read_full(struct tar_reader *tr, uint8_t *buf, size_t n, size_t *got, struct ng_err *err)
 {
 	const uint8_t *p;
 	size_t k;
@@ -302,8 +301,8 @@ static int parse_pax(struct tar_reader *tr, const uint8_t *b, size_t n, struct n
 		int64_t len;
 		size_t klen, vlen;
 		int pathkey;
-		if (!sp || parse_dec(b, (size_t)(sp - b), &len) < 0 || len < 5 || (uint64_t)len > n ||
-		    len - (int64_t)(sp - b + 1) <= 0 || b[len - 1] != '\n') {
+		if (!sp || parse_dec(b, (size_t)(sp - b), &len) < 0 || len < 5 ||
+		    (uint64_t)len > n || len - (int64_t)(sp - b + 1) <= 0 || b[len - 1] != '\n') {
 			rc = bad_record(tr, err);
 			goto out;
 		}
@@ -529,8 +528,9 @@ static int setup_data(struct tar_reader *tr, const struct tar_hdr *h, struct ng_
 	int64_t nb = header_only(h->typeflag) ? 0 : h->size;
 
 	if (nb < 0)
-		return ng_errf(err, NG_EINVAL, "%s: invalid tar header before byte %llu (negative size)",
-			       tr->name, (unsigned long long)tr->off);
+		return ng_errf(err, NG_EINVAL,
+			       "%s: invalid tar header before byte %llu (negative size)", tr->name,
+			       (unsigned long long)tr->off);
 	tr->data_left = (uint64_t)nb;
 	tr->pad = (BLK - (uint64_t)nb % BLK) % BLK;
 	return 0;
@@ -593,20 +593,38 @@ static int merge_pax(struct tar_reader *tr, struct tar_hdr *h, struct ng_err *er
 		else if (!strcmp(r->key, "ctime"))
 			bad = parse_pax_time(r->val, r->val_len, &h->ctime);
 		if (bad)
-			return bad == NG_ENOMEM ? bad
-						: ng_errf(err, NG_EINVAL,
-							  "%s: invalid PAX %s record before byte %llu",
-							  tr->name, r->key,
-							  (unsigned long long)tr->off);
+			return bad == NG_ENOMEM
+				   ? bad
+				   : ng_errf(err, NG_EINVAL,
+					     "%s: invalid PAX %s record before byte %llu", tr->name,
+					     r->key, (unsigned long long)tr->off);
 	}
 	return 0;
 }
 
+static int pax_is(const struct tar_reader *tr, const char *key, const char *val)
+{
+	const struct tar_pax *r = pax_get(tr, key);
+	const char *v = r ? (const char *)r->val : "";
+
+	return !strcmp(v, val);
+}
+
+/* go:reader.go handleSparseFile / readGNUSparsePAXHeaders: which entries Go
+ * would expand as sparse files. */
 static int is_sparse(const struct tar_reader *tr, const struct tar_hdr *h)
 {
-	return h->typeflag == 'S' || pax_get(tr, "GNU.sparse.major") ||
-	       pax_get(tr, "GNU.sparse.minor") || pax_get(tr, "GNU.sparse.map") ||
-	       pax_get(tr, "GNU.sparse.offset") || pax_get(tr, "GNU.sparse.numbytes");
+	if (h->typeflag == 'S')
+		return 1;
+	if (pax_is(tr, "GNU.sparse.major", "0") &&
+	    (pax_is(tr, "GNU.sparse.minor", "0") || pax_is(tr, "GNU.sparse.minor", "1")))
+		return 1;
+	if (pax_is(tr, "GNU.sparse.major", "1") && pax_is(tr, "GNU.sparse.minor", "0"))
+		return 1;
+	if (!pax_is(tr, "GNU.sparse.major", "") || !pax_is(tr, "GNU.sparse.minor", ""))
+		return 0; /* unknown version: a plain file to Go */
+	return !pax_is(tr, "GNU.sparse.map", "") || pax_get(tr, "GNU.sparse.offset") ||
+	       pax_get(tr, "GNU.sparse.numbytes");
 }
 
 /* go:reader.go next. */
@@ -684,10 +702,11 @@ int tar_next(struct tar_reader *tr, struct tar_hdr *h, struct ng_err *err)
 		if ((rc = setup_data(tr, h, err)) < 0)
 			return rc;
 		if (is_sparse(tr, h))
-			return ng_errf(err, NG_EINVAL,
-				       "%s: %s: GNU/PAX sparse files are not supported; rebuild the "
-				       "layer without sparse files (tar --no-sparse)",
-				       tr->name, tr->hname);
+			return ng_errf(
+			    err, NG_EINVAL,
+			    "%s: %s: GNU/PAX sparse files are not supported; rebuild the "
+			    "layer without sparse files (tar --no-sparse)",
+			    tr->name, tr->hname);
 		h->name = tr->hname;
 		h->link = tr->hlink;
 		h->pax = tr->pax;
