@@ -264,7 +264,7 @@ int oci_src_open(const char *path, struct oci_src **out, struct ng_err *err)
 	struct oci_src *s;
 	struct stat st;
 	uint8_t magic[4] = {0};
-	int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc, fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return ng_errf(err, errno == ENOENT ? NG_ENOTFOUND : NG_EIO, "%s: cannot open: %s",
@@ -382,7 +382,9 @@ static int dir_open(const struct oci_src *s, const char *name, int *fdout, uint6
 	while (tok) {
 		int nfd;
 		next = strtok_r(NULL, "/", &save);
-		nfd = openat(fd, tok, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (next ? O_DIRECTORY : 0));
+		nfd = openat(fd, tok,
+			     O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+				 (next ? O_DIRECTORY : 0));
 		if (nfd < 0) {
 			int e = errno;
 			if (e == ENOENT)
@@ -480,11 +482,11 @@ int oci_src_exists(const struct oci_src *s, const char *member)
 {
 	struct oci_member m;
 	struct ng_err e;
+	int rc = oci_src_open_member(s, member, &m, &e);
 
-	if (oci_src_open_member(s, member, &m, &e))
-		return 0;
-	oci_member_close(&m);
-	return 1;
+	if (!rc)
+		oci_member_close(&m);
+	return rc != NG_ENOTFOUND;
 }
 
 int oci_src_read(const struct oci_src *s, const char *member, size_t max, uint8_t **out,

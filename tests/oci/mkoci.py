@@ -294,6 +294,12 @@ def symlink_dir(p):
 
 
 variant("symlink-blobs-dir", symlink_dir)
+def fifo_layer(p):
+    os.unlink(B(p, good["digests"][1]))
+    os.mkfifo(B(p, good["digests"][1]))
+
+
+variant("fifo-layer", fifo_layer)
 variant("malformed-index", lambda p: open(os.path.join(p, "index.json"), "w").write('{"schemaVersion": 2, "manifests": [}'))
 variant("huge-index", lambda p: open(os.path.join(p, "index.json"), "w").write(
     '{"schemaVersion": 2, "pad": "' + "x" * (5 << 20) + '", "manifests": []}'))
