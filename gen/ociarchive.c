@@ -11,19 +11,10 @@
 #include <zstd.h>
 
 #include "../bundle-format/fileio.h"
+#include "ocitar.h"
 
 /* A decompressed archive never exceeds this (it is written to $TMPDIR). */
 #define OCI_ARCHIVE_MAX_BYTES (256ULL << 30)
-#define PAX_MAX_BYTES	      (1u << 20)
-
-enum { M_FILE, M_DIR, M_SYMLINK, M_HARDLINK };
-
-struct member {
-	char *name;
-	char *link; /* M_SYMLINK / M_HARDLINK target as stored */
-	int type;
-	uint64_t off, size;
-};
 
 struct oci_src {
 	char *name;
@@ -31,7 +22,7 @@ struct oci_src {
 	int fd;	   /* tar sources on disk */
 	const uint8_t *mem;
 	uint64_t size;
-	struct member *m;
+	struct ocitar_member *m;
 	size_t nm;
 };
 
@@ -103,8 +94,9 @@ escape:
 	return NULL;
 }
 
-static int read_at(const struct oci_src *s, uint64_t off, void *p, size_t n)
+static int read_at(void *ctx, uint64_t off, void *p, size_t n)
 {
+	const struct oci_src *s = ctx;
 	size_t got = 0;
 
 	if (off > s->size || n > s->size - off)
@@ -121,321 +113,6 @@ static int read_at(const struct oci_src *s, uint64_t off, void *p, size_t n)
 			return -1;
 		got += (size_t)r;
 	}
-	return 0;
-}
-
-/* Numeric header field: octal (NUL/space padded) or base-256 (high bit set,
- * GNU and star), as Go's archive/tar parseNumeric accepts. */
-static int tar_number(const uint8_t *f, size_t n, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i = 0;
-
-	if (f[0] & 0x80) {
-		if (f[0] != 0x80)
-			return -1; /* negative or too large */
-		for (i = 1; i < n; i++) {
-			if (v >> 56)
-				return -1;
-			v = v << 8 | f[i];
-		}
-		*out = v;
-		return 0;
-	}
-	while (i < n && (f[i] == ' ' || f[i] == 0))
-		i++;
-	for (; i < n && f[i] >= '0' && f[i] <= '7'; i++) {
-		if (v >> 60)
-			return -1;
-		v = v * 8 + (uint64_t)(f[i] - '0');
-	}
-	for (; i < n; i++)
-		if (f[i] != ' ' && f[i] != 0)
-			return -1;
-	*out = v;
-	return 0;
-}
-
-static int checksum_ok(const uint8_t *h)
-{
-	uint64_t want;
-	long us = 0, sg = 0;
-
-	if (tar_number(h + 148, 8, &want))
-		return 0;
-	for (int i = 0; i < 512; i++) {
-		int c = (i >= 148 && i < 156) ? ' ' : h[i];
-		us += (unsigned char)c;
-		sg += (signed char)c;
-	}
-	return (uint64_t)us == want || (uint64_t)sg == want;
-}
-
-static char *field_str(const uint8_t *f, size_t n)
-{
-	return strndup((const char *)f, n);
-}
-
-/* Applies pax records "LEN key=value\n" that matter here (path, linkpath, size). */
-static int pax_parse(const char *p, size_t n, char **path, char **link, uint64_t *size,
-		     int *has_size)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint64_t len = 0;
-		size_t j = i, eq;
-		while (j < n && p[j] >= '0' && p[j] <= '9' && len < PAX_MAX_BYTES)
-			len = len * 10 + (uint64_t)(p[j++] - '0');
-		if (j == i || j >= n || p[j] != ' ' || len < 5 || len > n - i ||
-		    p[i + len - 1] != '\n')
-			return -1;
-		j++;
-		for (eq = j; eq < i + len - 1 && p[eq] != '='; eq++)
-			;
-		if (eq >= i + len - 1)
-			return -1;
-		if (eq - j == 4 && !memcmp(p + j, "path", 4)) {
-			free(*path);
-			*path = strndup(p + eq + 1, i + len - 2 - eq);
-		} else if (eq - j == 8 && !memcmp(p + j, "linkpath", 8)) {
-			free(*link);
-			*link = strndup(p + eq + 1, i + len - 2 - eq);
-		} else if (eq - j == 4 && !memcmp(p + j, "size", 4)) {
-			uint64_t v = 0;
-			size_t k = eq + 1;
-			if (k >= i + len - 1)
-				return -1;
-			for (; k < i + len - 1; k++) {
-				if (p[k] < '0' || p[k] > '9' || v > (UINT64_MAX - 9) / 10)
-					return -1;
-				v = v * 10 + (uint64_t)(p[k] - '0');
-			}
-			*size = v;
-			*has_size = 1;
-		}
-		i += len;
-	}
-	return 0;
-}
-
-static int cmp_member(const void *a, const void *b)
-{
-	return strcmp(((const struct member *)a)->name, ((const struct member *)b)->name);
-}
-
-/* Normalises a stored name: strips leading "./" and trailing "/"; "" is the
- * root directory entry. Returns 0 or -1 when the name is unsafe. */
-static int normalise(char *name)
-{
-	char *p = name;
-	size_t n;
-
-	while (p[0] == '.' && p[1] == '/')
-		p += 2;
-	memmove(name, p, strlen(p) + 1);
-	n = strlen(name);
-	while (n && name[n - 1] == '/')
-		name[--n] = 0;
-	if (!strcmp(name, ".")) {
-		name[0] = 0;
-		n = 0;
-	}
-	return n == 0 || oci_member_name_ok(name) ? 0 : -1;
-}
-
-#define TERR(...) (rc = ng_errf(err, NG_EINVAL, __VA_ARGS__), (void)0)
-
-static int tar_index(struct oci_src *s, struct ng_err *err)
-{
-	uint8_t h[512];
-	uint64_t off = 0;
-	char *lname = NULL, *llink = NULL, *ppath = NULL, *plink = NULL;
-	uint64_t psize = 0;
-	int has_psize = 0, rc = 0;
-	size_t cap = 0;
-
-	for (;;) {
-		uint64_t size;
-		char type, *name, *link;
-		int mtype;
-
-		if (off == s->size) {
-			if (off == 0)
-				TERR("%s: empty file is not a tar archive", s->name);
-			break; /* EOF at a header boundary ends the archive */
-		}
-		if (read_at(s, off, h, 512)) {
-			TERR("%s: truncated tar header at offset %llu", s->name,
-			     (unsigned long long)off);
-			break;
-		}
-		if (!memcmp(h, (uint8_t[512]){0}, 512)) {
-			if (off + 512 < s->size) {
-				if (read_at(s, off + 512, h, 512) ||
-				    memcmp(h, (uint8_t[512]){0}, 512))
-					TERR("%s: zero block followed by data at offset %llu: not "
-					     "a tar "
-					     "archive",
-					     s->name, (unsigned long long)off);
-			}
-			break;
-		}
-		if (!checksum_ok(h)) {
-			TERR("%s: bad tar header checksum at offset %llu (not a tar archive, or "
-			     "corrupt)",
-			     s->name, (unsigned long long)off);
-			break;
-		}
-		if (tar_number(h + 124, 12, &size)) {
-			TERR("%s: bad size field at offset %llu", s->name, (unsigned long long)off);
-			break;
-		}
-		type = (char)h[156];
-		if (has_psize && type != 'x' && type != 'g')
-			size = psize;
-		if (size > s->size - off - 512) {
-			TERR("%s: member at offset %llu runs past the end of the archive "
-			     "(truncated)",
-			     s->name, (unsigned long long)off);
-			break;
-		}
-		if (type == 'L' || type == 'K' || type == 'x' || type == 'g') {
-			char *d;
-			if (size >
-			    (type == 'x' || type == 'g' ? PAX_MAX_BYTES : OCI_TAR_MAX_NAME)) {
-				TERR("%s: extended header at offset %llu is over the limit",
-				     s->name, (unsigned long long)off);
-				break;
-			}
-			d = malloc(size + 1);
-			if (!d || read_at(s, off + 512, d, size)) {
-				free(d);
-				rc = ng_errf(err, NG_ENOMEM, "%s: cannot read extended header",
-					     s->name);
-				break;
-			}
-			d[size] = 0;
-			if (type == 'L') {
-				free(lname);
-				lname = strdup(d);
-			} else if (type == 'K') {
-				free(llink);
-				llink = strdup(d);
-			} else if (type == 'x' &&
-				   pax_parse(d, size, &ppath, &plink, &psize, &has_psize)) {
-				free(d);
-				TERR("%s: malformed pax header at offset %llu", s->name,
-				     (unsigned long long)off);
-				break;
-			}
-			free(d);
-			off += 512 + ((size + 511) & ~511ULL);
-			continue;
-		}
-		switch (type) {
-		case '0':
-		case '\0':
-		case '7':
-			mtype = M_FILE;
-			break;
-		case '5':
-			mtype = M_DIR;
-			break;
-		case '2':
-			mtype = M_SYMLINK;
-			break;
-		case '1':
-			mtype = M_HARDLINK;
-			break;
-		default:
-			mtype = -1;
-		}
-		if (ppath) {
-			name = ppath;
-			ppath = NULL;
-		} else if (lname) {
-			name = lname;
-			lname = NULL;
-		} else if (!memcmp(h + 257, "ustar\0", 6) && h[345]) {
-			char *pre = field_str(h + 345, 155), *nm = field_str(h, 100);
-			size_t n = pre && nm ? strlen(pre) + strlen(nm) + 2 : 0;
-			name = n ? malloc(n) : NULL;
-			if (name)
-				snprintf(name, n, "%s/%s", pre, nm);
-			free(pre);
-			free(nm);
-		} else {
-			name = field_str(h, 100);
-		}
-		link = plink ? plink : llink ? llink : field_str(h + 157, 100);
-		if (plink && llink)
-			free(llink);
-		plink = llink = NULL;
-		has_psize = 0;
-		if (!name || !link) {
-			free(name);
-			free(link);
-			rc = ng_errf(err, NG_ENOMEM, "%s: out of memory", s->name);
-			break;
-		}
-		if (mtype < 0 || normalise(name)) {
-			if (mtype < 0)
-				TERR(
-				    "%s: member '%.200s' has tar type '%c', which an image archive "
-				    "never holds: refusing it",
-				    s->name, name, type >= 32 && type < 127 ? type : '?');
-			else
-				TERR("%s: member name '%.200s' is absolute or contains '..': "
-				     "refusing "
-				     "an archive that writes outside itself",
-				     s->name, name);
-			free(name);
-			free(link);
-			break;
-		}
-		if (!name[0] && mtype == M_DIR) {
-			free(name);
-			free(link);
-			off += 512 + ((size + 511) & ~511ULL);
-			continue;
-		}
-		if (s->nm == OCI_TAR_MAX_MEMBERS) {
-			free(name);
-			free(link);
-			rc = ng_errf(err, NG_ELIMIT, "%s: more than %d members", s->name,
-				     OCI_TAR_MAX_MEMBERS);
-			break;
-		}
-		if (s->nm == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct member *m = realloc(s->m, nc * sizeof(*m));
-			if (!m) {
-				free(name);
-				free(link);
-				rc = ng_errf(err, NG_ENOMEM, "%s: out of memory", s->name);
-				break;
-			}
-			s->m = m;
-			cap = nc;
-		}
-		s->m[s->nm++] =
-		    (struct member){name, link, mtype, off + 512, mtype == M_FILE ? size : 0};
-		off += 512 + ((size + 511) & ~511ULL);
-	}
-	free(lname);
-	free(llink);
-	free(ppath);
-	free(plink);
-	if (rc)
-		return rc;
-	qsort(s->m, s->nm, sizeof(*s->m), cmp_member);
-	for (size_t i = 1; i < s->nm; i++)
-		if (!strcmp(s->m[i].name, s->m[i - 1].name))
-			return ng_errf(
-			    err, NG_EINVAL,
-			    "%s: member '%.200s' appears twice: refusing an ambiguous archive",
-			    s->name, s->m[i].name);
 	return 0;
 }
 
@@ -462,7 +139,7 @@ int oci_src_open_tar_mem(const uint8_t *p, size_t n, const char *name, struct oc
 		return rc;
 	s->mem = p;
 	s->size = n;
-	if ((rc = tar_index(s, err))) {
+	if ((rc = ocitar_index(s->name, s->size, read_at, s, &s->m, &s->nm, err))) {
 		oci_src_free(s);
 		return rc;
 	}
@@ -587,7 +264,7 @@ int oci_src_open(const char *path, struct oci_src **out, struct ng_err *err)
 	struct oci_src *s;
 	struct stat st;
 	uint8_t magic[4] = {0};
-	int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc, fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return ng_errf(err, errno == ENOENT ? NG_ENOTFOUND : NG_EIO, "%s: cannot open: %s",
@@ -624,7 +301,7 @@ int oci_src_open(const char *path, struct oci_src **out, struct ng_err *err)
 		s->fd = fd;
 		s->size = (uint64_t)st.st_size;
 	}
-	if ((rc = tar_index(s, err)))
+	if ((rc = ocitar_index(s->name, s->size, read_at, s, &s->m, &s->nm, err)))
 		goto fail;
 	*out = s;
 	return 0;
@@ -639,11 +316,7 @@ void oci_src_free(struct oci_src *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nm; i++) {
-		free(s->m[i].name);
-		free(s->m[i].link);
-	}
-	free(s->m);
+	ocitar_free(s->m, s->nm);
 	if (s->fd >= 0)
 		close(s->fd);
 	if (s->dirfd >= 0)
@@ -652,28 +325,26 @@ void oci_src_free(struct oci_src *s)
 	free(s);
 }
 
-static const struct member *find(const struct oci_src *s, const char *name)
+static const struct ocitar_member *find(const struct oci_src *s, const char *name)
 {
-	struct member key = {(char *)name, NULL, 0, 0, 0};
-
-	return s->nm ? bsearch(&key, s->m, s->nm, sizeof(*s->m), cmp_member) : NULL;
+	return ocitar_find(s->m, s->nm, name);
 }
 
 /* A tar member by name, following at most one link, which must land on a
  * regular member inside the archive. */
-static int tar_lookup(const struct oci_src *s, const char *name, const struct member **out,
+static int tar_lookup(const struct oci_src *s, const char *name, const struct ocitar_member **out,
 		      struct ng_err *err)
 {
-	const struct member *m = find(s, name), *t;
+	const struct ocitar_member *m = find(s, name), *t;
 	char *dir, *target, *slash;
 
 	if (!m)
 		return ng_errf(err, NG_ENOTFOUND, "%s: member %s is missing", s->name, name);
-	if (m->type == M_FILE) {
+	if (m->type == OCITAR_FILE) {
 		*out = m;
 		return 0;
 	}
-	if (m->type == M_DIR)
+	if (m->type == OCITAR_DIR)
 		return ng_errf(err, NG_EINVAL, "%s: member %s is a directory", s->name, name);
 	dir = strdup(m->name);
 	if (!dir)
@@ -683,11 +354,11 @@ static int tar_lookup(const struct oci_src *s, const char *name, const struct me
 		*slash = 0;
 	else
 		dir[0] = 0;
-	target = resolve_path(m->type == M_SYMLINK ? dir : "", m->link);
+	target = resolve_path(m->type == OCITAR_SYMLINK ? dir : "", m->link);
 	free(dir);
 	t = target ? find(s, target) : NULL;
 	free(target);
-	if (!t || t->type != M_FILE)
+	if (!t || t->type != OCITAR_FILE)
 		return ng_errf(err, NG_EINVAL,
 			       "%s: member %s is a link to '%.200s', which is not a regular file "
 			       "inside the archive: refusing it",
@@ -711,7 +382,9 @@ static int dir_open(const struct oci_src *s, const char *name, int *fdout, uint6
 	while (tok) {
 		int nfd;
 		next = strtok_r(NULL, "/", &save);
-		nfd = openat(fd, tok, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (next ? O_DIRECTORY : 0));
+		nfd = openat(fd, tok,
+			     O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+				 (next ? O_DIRECTORY : 0));
 		if (nfd < 0) {
 			int e = errno;
 			if (e == ENOENT)
@@ -749,7 +422,7 @@ static int dir_open(const struct oci_src *s, const char *name, int *fdout, uint6
 int oci_src_open_member(const struct oci_src *s, const char *member, struct oci_member *m,
 			struct ng_err *err)
 {
-	const struct member *t = NULL;
+	const struct ocitar_member *t = NULL;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
@@ -809,11 +482,11 @@ int oci_src_exists(const struct oci_src *s, const char *member)
 {
 	struct oci_member m;
 	struct ng_err e;
+	int rc = oci_src_open_member(s, member, &m, &e);
 
-	if (oci_src_open_member(s, member, &m, &e))
-		return 0;
-	oci_member_close(&m);
-	return 1;
+	if (!rc)
+		oci_member_close(&m);
+	return rc != NG_ENOTFOUND;
 }
 
 int oci_src_read(const struct oci_src *s, const char *member, size_t max, uint8_t **out,

@@ -38,7 +38,8 @@ void oci_src_free(struct oci_src *s);
 /* The name errors use for the archive (the path given). */
 const char *oci_src_name(const struct oci_src *s);
 
-/* 1 when member exists as a regular file (after link resolution), else 0. */
+/* 0 when member is absent, else 1 (even when reading it would fail: a
+ * symlink, a directory, a fifo), so that the reader reports why. */
 int oci_src_exists(const struct oci_src *s, const char *member);
 
 /* Reads a whole member into a malloc'd NUL-terminated buffer; NG_ENOTFOUND

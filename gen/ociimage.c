@@ -1,6 +1,5 @@
 #include "ociimage.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "../bundle-format/codec.h"
 #include "../bundle-format/digest.h"
 #include "ocijson.h"
+#include "ociref.h"
 
 #define MT_OCI_INDEX	"application/vnd.oci.image.index.v1+json"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -28,136 +28,11 @@ static const struct {
     {MT_DKR_TAR, OCI_PLAIN},
 };
 
-struct platform {
-	char os[32], arch[32], variant[32];
-};
-
-static int parse_platform(const char *s, struct platform *p, struct ng_err *err)
-{
-	char buf[100];
-	char *a, *b;
-
-	memset(p, 0, sizeof(*p));
-	if (strlen(s) >= sizeof(buf))
-		return ng_errf(err, NG_EUSAGE, "platform '%.40s...' is too long", s);
-	strcpy(buf, s);
-	a = strchr(buf, '/');
-	if (!a || a == buf || !a[1])
-		return ng_errf(err, NG_EUSAGE,
-			       "platform '%s' is not OS/ARCH[/VARIANT] (e.g. linux/amd64)", s);
-	*a++ = 0;
-	b = strchr(a, '/');
-	if (b)
-		*b++ = 0;
-	if (strlen(buf) >= 32 || strlen(a) >= 32 ||
-	    (b && (!*b || strlen(b) >= 32 || strchr(b, '/'))))
-		return ng_errf(err, NG_EUSAGE, "platform '%s' is not OS/ARCH[/VARIANT]", s);
-	strcpy(p->os, buf);
-	strcpy(p->arch, a);
-	if (b)
-		strcpy(p->variant, b);
-	return 0;
-}
-
-/* A wanted variant must match; no wanted variant accepts any (amd64 has none,
- * arm64 images say v8 or nothing). */
-static int platform_matches(const struct platform *want, const char *os, const char *arch,
-			    const char *variant)
-{
-	return os && arch && !strcmp(want->os, os) && !strcmp(want->arch, arch) &&
-	       (!want->variant[0] || (variant && !strcmp(want->variant, variant)));
-}
-
 static int add_warning(struct oci_image *img, const char *msg)
 {
 	if (img->nwarnings < sizeof(img->warnings) / sizeof(img->warnings[0]))
 		img->warnings[img->nwarnings++] = strdup(msg);
 	return 0;
-}
-
-/* Docker's reference grammar (distribution/reference), enough to name a
- * repository: [domain/]path[:tag][@digest]. */
-int oci_parse_reference(const char *ref, char **repo, char **tag, char **digest, struct ng_err *err)
-{
-	char *s = strdup(ref), *at, *slash, *colon, *first_end;
-	const char *domain = NULL;
-	int rc = 0;
-
-	*repo = NULL;
-	if (tag)
-		*tag = NULL;
-	if (digest)
-		*digest = NULL;
-	if (!s)
-		return ng_errf(err, NG_ENOMEM, "out of memory");
-	if (strlen(s) > 255 || !*s) {
-		rc = ng_errf(err, NG_EINVAL, "image reference '%.60s' is empty or too long", ref);
-		goto out;
-	}
-	at = strchr(s, '@');
-	if (at) {
-		uint8_t raw[32];
-		*at++ = 0;
-		if (digest_parse_sha256(at, raw, err)) {
-			rc = ng_err_prefix(err, NG_EINVAL, "image reference '%.200s'", ref);
-			goto out;
-		}
-		if (digest)
-			*digest = strdup(at);
-	}
-	slash = strrchr(s, '/');
-	colon = strrchr(slash ? slash : s, ':');
-	if (colon) {
-		*colon++ = 0;
-		for (const char *c = colon; *c; c++)
-			if (!isalnum((unsigned char)*c) && *c != '_' && *c != '.' && *c != '-')
-				colon = NULL;
-		if (!colon || !*colon || strlen(colon) > 128) {
-			rc = ng_errf(err, NG_EINVAL, "image reference '%.200s' has an invalid tag",
-				     ref);
-			goto out;
-		}
-		if (tag)
-			*tag = strdup(colon);
-	}
-	first_end = strchr(s, '/');
-	if (first_end &&
-	    (memchr(s, '.', (size_t)(first_end - s)) || memchr(s, ':', (size_t)(first_end - s)) ||
-	     (first_end - s == 9 && !strncmp(s, "localhost", 9))))
-		domain = "";
-	for (const char *c = domain ? first_end + 1 : s; *c; c++)
-		if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '.' ||
-		      *c == '_' || *c == '-' || *c == '/')) {
-			rc = ng_errf(err, NG_EINVAL,
-				     "image reference '%.200s': repository names are lowercase "
-				     "letters, digits and . _ - /",
-				     ref);
-			goto out;
-		}
-	if (!*s || s[strlen(s) - 1] == '/' || strstr(s, "//")) {
-		rc = ng_errf(err, NG_EINVAL, "image reference '%.200s' has an empty path component",
-			     ref);
-		goto out;
-	}
-	if (domain)
-		*repo = strdup(s);
-	else if (asprintf(repo, "docker.io/%s%s", strchr(s, '/') ? "" : "library/", s) < 0)
-		*repo = NULL;
-	if (!*repo)
-		rc = ng_errf(err, NG_ENOMEM, "out of memory");
-out:
-	if (rc) {
-		if (tag) {
-			free(*tag);
-			*tag = NULL;
-		}
-		if (digest) {
-			free(*digest);
-			*digest = NULL;
-		}
-	}
-	free(s);
-	return rc;
 }
 
 /* Reads the blob a descriptor names and checks its size and digest. */
@@ -222,7 +97,7 @@ static int copy_str(const cJSON *cfg, const char *key, const char *what, cJSON *
 
 /* The config blob (image-spec config.md): platform, rootfs.diff_ids paired
  * with the manifest's layers, and the fields a container policy needs. */
-static int parse_config(const uint8_t *p, size_t n, const struct platform *want,
+static int parse_config(const uint8_t *p, size_t n, const struct oci_platform *want,
 			struct oci_image *img, struct ng_err *err)
 {
 	char what[120];
@@ -244,7 +119,7 @@ static int parse_config(const uint8_t *p, size_t n, const struct platform *want,
 	    (rc = ocijson_object(j, "rootfs", what, &rootfs, err)) ||
 	    (rc = ocijson_object(j, "config", what, &cfg, err)))
 		goto out;
-	if (!platform_matches(want, os, arch, variant)) {
+	if (!oci_platform_matches(want, os, arch, variant)) {
 		rc = ng_errf(err, NG_EVERIFY,
 			     "%s is for %s/%s%s%s, not %s/%s%s%s: pick the image with --platform",
 			     what, os ? os : "?", arch ? arch : "?", variant ? "/" : "",
@@ -397,36 +272,80 @@ static void set_repo_from(struct oci_image *img, const char *name)
 	img->repo = repo;
 }
 
-static int pick(const struct candidate *c, size_t nc, const struct platform *want,
-		const char *archive, const struct candidate **out, struct ng_err *err)
+/* Whether an index entry's ref name names the image the user asked for
+ * (--reference with a tag): a full name equal in repository and tag, or a
+ * bare tag equal to the tag. */
+static int name_matches(const char *name, const char *reference)
 {
-	size_t exact = 0, bare = 0;
-	const struct candidate *e = NULL, *b = NULL;
+	char *r1 = NULL, *t1 = NULL, *r2 = NULL, *t2 = NULL;
+	struct ng_err e;
+	int m = 0;
+
+	if (!name || oci_parse_reference(reference, &r2, &t2, NULL, &e) || !t2)
+		goto out;
+	if (!strchr(name, '/') && !strchr(name, ':'))
+		m = !strcmp(name, t2);
+	else if (!oci_parse_reference(name, &r1, &t1, NULL, &e))
+		m = !strcmp(r1, r2) && t1 && !strcmp(t1, t2);
+out:
+	free(r1);
+	free(t1);
+	free(r2);
+	free(t2);
+	return m;
+}
+
+/* Picks the one manifest for the wanted platform: entries that state it,
+ * else entries that state no platform (checked against the config later);
+ * several entries of one digest are one image; several images are told apart
+ * by --reference's tag against their ref names. */
+static int pick(const struct candidate *c, size_t nc, const struct oci_platform *want,
+		const char *reference, const char *archive, const struct candidate **out,
+		struct ng_err *err)
+{
+	const struct candidate *sel[MAX_CANDIDATES];
+	size_t n = 0, exact = 0, distinct = 0;
 	char have[400] = "";
 
+	for (size_t i = 0; i < nc; i++)
+		exact +=
+		    c[i].d.os && oci_platform_matches(want, c[i].d.os, c[i].d.arch, c[i].d.variant);
 	for (size_t i = 0; i < nc; i++) {
-		if (!c[i].d.os) {
-			bare++;
-			b = &c[i];
-		} else if (platform_matches(want, c[i].d.os, c[i].d.arch, c[i].d.variant)) {
-			exact++;
-			e = &c[i];
-		} else if (strlen(have) < sizeof(have) - 100) {
+		int ok = exact ? c[i].d.os && oci_platform_matches(want, c[i].d.os, c[i].d.arch,
+								   c[i].d.variant)
+			       : !c[i].d.os;
+		if (ok)
+			sel[n++] = &c[i];
+		else if (c[i].d.os && strlen(have) < sizeof(have) - 100)
 			snprintf(have + strlen(have), sizeof(have) - strlen(have),
 				 "%s%.20s/%.20s%s%.10s", have[0] ? ", " : "", c[i].d.os,
 				 c[i].d.arch ? c[i].d.arch : "?", c[i].d.variant ? "/" : "",
 				 c[i].d.variant ? c[i].d.variant : "");
-		}
 	}
-	if (exact == 1 || (exact == 0 && bare == 1)) {
-		*out = exact ? e : b;
+	if (n > 1 && reference) {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (name_matches(sel[i]->name, reference))
+				sel[k++] = sel[i];
+		if (k)
+			n = k;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < i && strcmp(sel[j]->d.digest, sel[i]->d.digest))
+			j++;
+		distinct += j == i;
+	}
+	if (distinct == 1) {
+		*out = sel[0];
 		return 0;
 	}
-	if (exact > 1 || bare > 1)
+	if (distinct > 1)
 		return ng_errf(err, NG_EINVAL,
-			       "%s: holds %zu images for %s/%s%s%s; keep one image per archive",
-			       archive, exact ? exact : bare, want->os, want->arch,
-			       want->variant[0] ? "/" : "", want->variant);
+			       "%s: holds %zu images for %s/%s%s%s; name one with --reference "
+			       "REPO:TAG (its ref name) or keep one image per archive",
+			       archive, distinct, want->os, want->arch, want->variant[0] ? "/" : "",
+			       want->variant);
 	return ng_errf(err, NG_ENOTFOUND,
 		       "%s: no image for %s/%s%s%s (it has: %s); choose with --platform", archive,
 		       want->os, want->arch, want->variant[0] ? "/" : "", want->variant,
@@ -442,7 +361,8 @@ static int layer_type(const char *mt)
 }
 
 static int resolve_manifest(const struct oci_src *src, const struct oci_desc *md,
-			    const struct platform *want, struct oci_image *img, struct ng_err *err)
+			    const struct oci_platform *want, struct oci_image *img,
+			    struct ng_err *err)
 {
 	uint8_t *b = NULL;
 	size_t len;
@@ -529,8 +449,8 @@ out:
 	return rc;
 }
 
-static int resolve_oci(const struct oci_src *src, const struct platform *want,
-		       struct oci_image *img, struct ng_err *err)
+static int resolve_oci(const struct oci_src *src, const struct oci_platform *want,
+		       const char *reference, struct oci_image *img, struct ng_err *err)
 {
 	struct candidate c[MAX_CANDIDATES];
 	cJSON *docs[MAX_CANDIDATES + 1] = {0}, *index = NULL, *layout = NULL;
@@ -560,9 +480,9 @@ static int resolve_oci(const struct oci_src *src, const struct platform *want,
 	if (rc)
 		return ng_err_prefix(err, rc, "%s", oci_src_name(src));
 	docs[nd++] = index;
-	rc = walk_index(src, index, "index.json", 0, NULL, c, &nc, docs + 1, &nd, err);
+	rc = walk_index(src, index, "index.json", 0, NULL, c, &nc, docs, &nd, err);
 	if (!rc)
-		rc = pick(c, nc, want, oci_src_name(src), &chosen, err);
+		rc = pick(c, nc, want, reference, oci_src_name(src), &chosen, err);
 	if (!rc) {
 		set_repo_from(img, chosen->name);
 		rc = resolve_manifest(src, &chosen->d, want, img, err);
@@ -607,7 +527,8 @@ static int tag_matches(const cJSON *tags, const char *repo, const char *tag)
 /* `docker save` (moby image/tarexport): manifest.json lists per image its
  * Config file, RepoTags and Layers (uncompressed tars, in order). */
 static int resolve_docker(const struct oci_src *src, const struct oci_select *sel,
-			  const struct platform *want, struct oci_image *img, struct ng_err *err)
+			  const struct oci_platform *want, struct oci_image *img,
+			  struct ng_err *err)
 {
 	const char *what = "docker-save manifest.json";
 	uint8_t *b = NULL, raw[32];
@@ -730,14 +651,14 @@ out:
 int oci_image_resolve(const struct oci_src *src, const struct oci_select *sel,
 		      struct oci_image *img, struct ng_err *err)
 {
-	struct platform want;
+	struct oci_platform want;
 	int rc;
 
 	memset(img, 0, sizeof(*img));
-	if ((rc = parse_platform(sel->platform ? sel->platform : "linux/amd64", &want, err)))
+	if ((rc = oci_platform_parse(sel->platform ? sel->platform : "linux/amd64", &want, err)))
 		return rc;
 	if (oci_src_exists(src, "index.json")) {
-		rc = resolve_oci(src, &want, img, err);
+		rc = resolve_oci(src, &want, sel->reference, img, err);
 		if (!rc && sel->digest && strcmp(sel->digest, img->manifest_digest))
 			rc =
 			    ng_errf(err, NG_EVERIFY,

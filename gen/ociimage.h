@@ -63,10 +63,4 @@ int oci_image_resolve(const struct oci_src *src, const struct oci_select *sel,
 		      struct oci_image *img, struct ng_err *err);
 void oci_image_release(struct oci_image *img);
 
-/* Normalises an image name as Docker does ("nginx" → "docker.io/library/nginx")
- * and splits off tag and digest; *repo is malloc'd. Used for --reference,
- * RepoTags and ref.name annotations. */
-int oci_parse_reference(const char *ref, char **repo, char **tag, char **digest,
-			struct ng_err *err);
-
 #endif

@@ -78,7 +78,6 @@ static void *feed(void *arg)
 		}
 	}
 	sha256_final(h, f->digest);
-	h = NULL;
 out:
 	sha256_free(h);
 	free(b);

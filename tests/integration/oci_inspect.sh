@@ -72,6 +72,17 @@ if [ -d "$I/zstd" ]; then
 	grep -q 'tar+zstd' "$T/out" || fail "zstd media type"
 fi
 
+# Several images in one layout: --reference's tag picks by ref name.
+expect_exit 1 "$NUTGEN" image inspect -q "$I/two"
+expect_err "holds 2 images for linux/amd64"
+expect_exit 0 "$NUTGEN" image inspect -q --reference example.com/app:1.0 "$I/two"
+check two-1.0 "$T/out"
+expect_exit 0 "$NUTGEN" image inspect -q --reference example.com/app:latest "$I/two"
+check two-1.0 "$T/out"
+expect_exit 0 "$NUTGEN" image inspect -q --reference example.com/app:2.0 "$I/two"
+check two-2.0 "$T/out"
+grep -q '"image": "example.com/app@sha256:' "$T/out" || fail "two: reference"
+
 # Golden layer vectors inside an image: the roots the reference computes.
 expect_exit 0 "$NUTGEN" image inspect -q -j 2 --no-cache "$I/vectors"
 check vectors "$T/out"
@@ -101,11 +112,9 @@ expect_exit 1 "$NUTGEN" image inspect -q --digest "$D" "$I/layout"
 expect_err "but --digest says $D"
 
 # Broken inputs: exit 1, nothing on stdout, one line naming the digest.
-M=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layout"]["manifest_digest"])' "$I/expect.json")
-C=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layout"]["config_digest"])' "$I/expect.json")
-L0=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layout"]["digests"][0])' "$I/expect.json")
-L1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layout"]["digests"][1])' "$I/expect.json")
-L2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layout"]["digests"][2])' "$I/expect.json")
+eval "$(python3 -c 'import json,sys
+e = json.load(open(sys.argv[1]))["layout"]
+print("M=%s C=%s L0=%s L1=%s L2=%s" % ((e["manifest_digest"], e["config_digest"]) + tuple(e["digests"])))' "$I/expect.json")"
 bad() { # bad CASE PATTERN...
 	c=$1
 	shift
@@ -119,6 +128,7 @@ bad bad/flip-config "config $C" "corrupt or tampered"
 bad bad/flip-manifest "manifest $M" "corrupt or tampered"
 bad bad/missing-layer "layer $L1" "is missing"
 bad bad/symlink-layer "layer $L1" "symlink"
+bad bad/fifo-layer "layer $L1" "not a regular file"
 bad bad/symlink-blobs-dir "manifest $M" "symlink"
 bad bad/extra-layer "lists 4 layers" "config $C has 3"
 bad bad/wrong-diffid "layer $L0" "diff_id"

@@ -202,6 +202,22 @@ record("multi", lay, amd)
 lay.last = arm_last
 record("multi-arm64", lay, arm)
 
+# Two images in one layout, told apart by their ref names (a bare tag and a
+# full name), with a duplicate entry of the first.
+lay = Layout()
+one = lay.image([("l1", "gzip")])
+one_last = lay.last
+two = lay.image([("l2", "gzip")])
+two_last = lay.last
+e1 = dict(one, annotations={"org.opencontainers.image.ref.name": "1.0"})
+e1b = dict(one, annotations={"org.opencontainers.image.ref.name": "example.com/app:latest"})
+e2 = dict(two, annotations={"org.opencontainers.image.ref.name": "example.com/app:2.0"})
+lay.write(os.path.join(OUT, "two"), index_of(e1, e1b, e2))
+lay.last = one_last
+record("two-1.0", lay, one)
+lay.last = two_last
+record("two-2.0", lay, two)
+
 # docker save (legacy layout): <id>/layer.tar, <config hex>.json, manifest.json.
 def docker_save(dst, layers_path_fn=None, dup_symlink=False, tags=("registry.example/app:2",),
                 tamper_config=False):
@@ -278,6 +294,12 @@ def symlink_dir(p):
 
 
 variant("symlink-blobs-dir", symlink_dir)
+def fifo_layer(p):
+    os.unlink(B(p, good["digests"][1]))
+    os.mkfifo(B(p, good["digests"][1]))
+
+
+variant("fifo-layer", fifo_layer)
 variant("malformed-index", lambda p: open(os.path.join(p, "index.json"), "w").write('{"schemaVersion": 2, "manifests": [}'))
 variant("huge-index", lambda p: open(os.path.join(p, "index.json"), "w").write(
     '{"schemaVersion": 2, "pad": "' + "x" * (5 << 20) + '", "manifests": []}'))

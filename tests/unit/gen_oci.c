@@ -11,6 +11,7 @@
 #include "../../gen/ociarchive.h"
 #include "../../gen/ocijson.h"
 #include "../../gen/ociimage.h"
+#include "../../gen/ociref.h"
 #include "harness.h"
 
 /* A tar built in memory, one ustar header per member (POSIX.1-1988 ustar). */
