@@ -267,7 +267,7 @@ static int template_env(const struct ctx *c, const cJSON *envs, cJSON *rules, st
 				/* A secret never enters the public policy: admit any
 				 * value for this one name. */
 				cJSON_AddItemToArray(rules,
-						     env_rule(name->valuestring, ".*", "re2", 0));
+						     env_rule(name->valuestring, ".*", "re2", 1));
 				continue;
 			}
 			val = sec;
@@ -307,7 +307,13 @@ static int template_env(const struct ctx *c, const cJSON *envs, cJSON *rules, st
 			free(res);
 			rule = env_rule(name->valuestring, ".*", "re2", 0);
 		} else {
-			rule = env_rule(name->valuestring, res, "string", 0);
+			/* nutgen mode: a pinned value must be present as
+			 * given. With allow_environment_variable_dropping the
+			 * framework would otherwise drop a changed value and
+			 * start the container without it (framework.rego
+			 * valid_envs_for_all, env_required_rule_ok). Empty
+			 * values stay optional. */
+			rule = env_rule(name->valuestring, res, "string", c->o->strict && *res);
 			free(res);
 		}
 		cJSON_AddItemToArray(rules, rule);

@@ -14,7 +14,11 @@
  *   command gets "command": null.
  * - nutgen mode (strict = 1) renders what nutgen deploys: a secureValue
  *   becomes the wildcard rule NAME=.* for that one name and never appears in
- *   the policy; an unresolved parameter and "command": null are errors. */
+ *   the policy; an unresolved parameter and "command": null are errors;
+ *   every non-empty template value (and each secret's wildcard) is a
+ *   `required` rule, so the guest denies a container whose pinned value was
+ *   changed instead of silently dropping it (allow_environment_variable_
+ *   dropping is on in every confcom profile). */
 #ifndef NG_POLICY_H
 #define NG_POLICY_H
 

@@ -78,20 +78,22 @@ for k, img in zip(["skr", "encfs", "caddy", "mint"], imgs):
     f["image"] = img
     json.dump(f, open(os.path.join(r, f"facts-{k}.json"), "w"))
 PYEOF
-$PY "$NG_SRCDIR/tests/policy_oracle.py" "$R/arm-template.json" current 0 "$R"/facts-skr.json \
+$PY "$NG_SRCDIR/tests/policy_oracle.py" --nutgen "$R/arm-template.json" current 0 "$R"/facts-skr.json \
 	"$R"/facts-encfs.json "$R"/facts-caddy.json "$R"/facts-mint.json >"$T/oracle.rego" || fail "oracle failed"
 cmp "$T/oracle.rego" "$R/policy.rego" || fail "policy differs from the confcom model on the same template"
-# and our own confcom mode agrees on the rendered template
+# and our confcom mode gives the model's confcom bytes for the rendered template
+$PY "$NG_SRCDIR/tests/policy_oracle.py" "$R/arm-template.json" current 0 "$R"/facts-skr.json \
+	"$R"/facts-encfs.json "$R"/facts-caddy.json "$R"/facts-mint.json >"$T/oracle-confcom.rego"
 expect_exit 0 $NUTGEN policy --arm "$R/arm-template.json" --image-info "$R/facts-skr.json" \
 	--image-info "$R/facts-encfs.json" --image-info "$R/facts-caddy.json" --image-info "$R/facts-mint.json" -o "$T/confcom.rego"
-cmp "$T/confcom.rego" "$R/policy.rego" || fail "confcom mode differs on the rendered template"
+cmp "$T/confcom.rego" "$T/oracle-confcom.rego" || fail "confcom mode differs from the model on the rendered template"
 
 # Safety rules: no shells, sidecar args pinned exactly, no wildcard but MAA-free.
 grep -q '/bin/sh' "$R/policy.rego" && fail "debug shell in a default policy"
 grep -q 'allow_dump_stacks := false' "$R/policy.rego" || fail "dump_stacks allowed"
-grep -q "\"EncfsSideCarArgs=$(cat "$R/encfs-sidecar-args.b64")\",\"required\":false,\"strategy\":\"string\"" "$R/policy.rego" ||
+grep -q "\"EncfsSideCarArgs=$(cat "$R/encfs-sidecar-args.b64")\",\"required\":true,\"strategy\":\"string\"" "$R/policy.rego" ||
 	fail "EncfsSideCarArgs not pinned as an exact string"
-grep -q "\"SkrSideCarArgs=$(cat "$R/skr-sidecar-args.b64")\",\"required\":false,\"strategy\":\"string\"" "$R/policy.rego" ||
+grep -q "\"SkrSideCarArgs=$(cat "$R/skr-sidecar-args.b64")\",\"required\":true,\"strategy\":\"string\"" "$R/policy.rego" ||
 	fail "SkrSideCarArgs not pinned as an exact string"
 grep -q '=\.\*"' "$R/policy.rego" && fail "a wildcard env rule without a secret"
 
@@ -121,7 +123,7 @@ grep -q 'x-ms-sevsnpvm-hostdata' "$R/explain.txt" || fail "explain lacks release
 expect_exit 0 $NUTGEN policy "$D/deployment.json" $FACTS --debug --render-dir "$T/dbg"
 grep -q '"command":\["/bin/sh"\]' "$T/dbg/policy.rego" || fail "--debug has no shells"
 grep -q 'WARNING: DEBUG POLICY' "$T/dbg/explain.txt" || fail "debug not marked in explain"
-$PY "$NG_SRCDIR/tests/policy_oracle.py" "$T/dbg/arm-template.json" current 1 "$R"/facts-*.json >"$T/oracle-dbg.rego"
+$PY "$NG_SRCDIR/tests/policy_oracle.py" --nutgen "$T/dbg/arm-template.json" current 1 "$R"/facts-*.json >"$T/oracle-dbg.rego"
 cmp "$T/oracle-dbg.rego" "$T/dbg/policy.rego" || fail "debug policy differs from the confcom model"
 
 # Environment overrides (the seed scripts' habits) and their validation.

@@ -206,15 +206,19 @@ static void test_env_secure_and_wildcards(void)
 	/* nutgen mode: a secret becomes a wildcard for its own name only and
 	 * never appears; an unresolved parameter is an error. */
 	all = run("{\"image\":\"img:1\",\"command\":[\"/x\"],\"environmentVariables\":[{\"name\":"
-		  "\"S\",\"secureValue\":\"hunter2\"},{\"name\":\"K\",\"value\":\"v\"}]}",
+		  "\"S\",\"secureValue\":\"hunter2\"},{\"name\":\"K\",\"value\":\"v\"},{\"name\":"
+		  "\"E\",\"value\":\"\"}]}",
 		  NULL, NULL, NULL, 1, 0, 0, NULL, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(all);
 	{
 		char *s = cJSON_PrintUnformatted(all);
 		CU_ASSERT_PTR_NULL(strstr(s, "hunter2"));
 		CU_ASSERT_PTR_NOT_NULL(
-		    strstr(s, "{\"pattern\":\"S=.*\",\"strategy\":\"re2\",\"required\":false},"
-			      "{\"pattern\":\"K=v\",\"strategy\":\"string\""));
+		    strstr(s, "{\"pattern\":\"S=.*\",\"strategy\":\"re2\",\"required\":true},"
+			      "{\"pattern\":\"K=v\",\"strategy\":\"string\",\"required\":true},"
+			      "{\"pattern\":\"E=\",\"strategy\":\"string\",\"required\":false},"
+			      "{\"pattern\":\"PATH=/usr/bin\",\"strategy\":\"string\",\"required\":"
+			      "false}"));
 		free(s);
 	}
 	cJSON_Delete(all);
