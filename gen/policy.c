@@ -135,9 +135,20 @@ static int resolve(const struct ctx *c, const char *s, char **out, int *unresolv
 			    err, NG_EINVAL,
 			    "container %s: parameter '%s' is not declared in the template",
 			    c->cname, name);
-		v = cJSON_GetObjectItemCaseSensitive(p, "value");
-		if (!v || cJSON_IsNull(v))
-			v = cJSON_GetObjectItemCaseSensitive(p, "defaultValue");
+		const cJSON *given = lookup_ci(c->o->parameters, name);
+		if (given) {
+			/* confcom -p: a falsy value falls through to secureValue,
+			 * and without one counts as undefined (§3 quirks). */
+			v = cJSON_GetObjectItemCaseSensitive(given, "value");
+			if (!v || cJSON_IsNull(v) || cJSON_IsFalse(v) ||
+			    (cJSON_IsString(v) && !*v->valuestring) ||
+			    (cJSON_IsNumber(v) && v->valuedouble == 0))
+				v = cJSON_GetObjectItemCaseSensitive(given, "secureValue");
+		} else {
+			v = cJSON_GetObjectItemCaseSensitive(p, "value");
+			if (!v || cJSON_IsNull(v))
+				v = cJSON_GetObjectItemCaseSensitive(p, "defaultValue");
+		}
 	} else {
 		v = lookup_ci(cJSON_GetObjectItemCaseSensitive(c->arm, "variables"), name);
 	}
@@ -931,6 +942,15 @@ int policy_group_containers(const cJSON *arm, const cJSON *group, const cJSON *c
 	*out = NULL;
 	if (profile_check(o->profile, err) < 0)
 		return -1;
+	{
+		const cJSON *it;
+		cJSON_ArrayForEach(it, o->parameters) if (
+		    !lookup_ci(cJSON_GetObjectItemCaseSensitive(arm, "parameters"),
+			       it->string)) return ng_errf(err, NG_EINVAL,
+							   "parameters file: '%s' is not a "
+							   "parameter of the template",
+							   it->string);
+	}
 	if (!cJSON_IsObject(props))
 		return ng_errf(err, NG_EINVAL, "container group has no properties");
 	all = cJSON_CreateArray();

@@ -36,6 +36,7 @@ struct policy_opts {
 	const char *infra_svn;	       /* confcom --infrastructure-svn, NULL: the profile's */
 	const cJSON *extra_fragments;  /* array of fragment objects appended (--fragments-json) */
 	int strict;		       /* nutgen mode (see above) */
+	const cJSON *parameters; /* confcom -p: the "parameters" object of a parameters file */
 };
 
 /* Loads templates/policy/profiles/<name>.json; name is [a-z0-9.-]+. */
