@@ -42,6 +42,9 @@ struct policy_opts {
 /* Loads templates/policy/profiles/<name>.json; name is [a-z0-9.-]+. */
 int policy_profile_load(const char *name, cJSON **out, struct ng_err *err);
 
+/* Fails when a profile lacks a key the generator reads. */
+int policy_profile_check(const cJSON *profile, struct ng_err *err);
+
 /* The containers list of one container group resource (§2): user and init
  * containers in template order, then the pause container. images is an
  * array of image-facts objects ({"image", "config", "layer_roothashes"})
