@@ -535,14 +535,42 @@ static cJSON *signals(const struct ctx *c, const cJSON *cfg)
 	return cJSON_Duplicate(prof(c, "container_signals"), 1);
 }
 
+size_t policy_image_repo_len(const char *ref)
+{
+	size_t n = strcspn(ref, "@");
+	const char *slash = memrchr(ref, '/', n), *colon = memrchr(ref, ':', n);
+	if (colon && (!slash || colon > slash))
+		n = (size_t)(colon - ref);
+	return n;
+}
+
+const cJSON *policy_find_image(const cJSON *const *images, size_t nimages, const char *image)
+{
+	const cJSON *by_repo = NULL;
+	size_t rn = policy_image_repo_len(image);
+	int nrepo = 0;
+	for (size_t i = 0; i < nimages; i++) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(images[i], "image");
+		if (!cJSON_IsString(n))
+			continue;
+		if (!strcmp(n->valuestring, image))
+			return images[i];
+		/* `nutgen image inspect` names an image <repository>@<digest>:
+		 * accept it for a tag of the same repository when it is the
+		 * only one (the operator chose the archive of that tag). */
+		if (policy_image_repo_len(n->valuestring) == rn &&
+		    !strncmp(n->valuestring, image, rn) && n->valuestring[rn] == '@' &&
+		    !strchr(image + rn, '@')) {
+			by_repo = images[i];
+			nrepo++;
+		}
+	}
+	return nrepo == 1 ? by_repo : NULL;
+}
+
 static const cJSON *find_image(const struct ctx *c, const char *image)
 {
-	for (size_t i = 0; i < c->nimages; i++) {
-		const cJSON *n = cJSON_GetObjectItemCaseSensitive(c->images[i], "image");
-		if (cJSON_IsString(n) && !strcmp(n->valuestring, image))
-			return c->images[i];
-	}
-	return NULL;
+	return policy_find_image(c->images, c->nimages, image);
 }
 
 static int build_container(struct ctx *c, const cJSON *ctn, const cJSON *volumes, cJSON **out,

@@ -69,6 +69,13 @@ int policy_image_facts_check(const cJSON *facts, const char *name, struct ng_err
  * the last, cJSON finds the first: refuse rather than guess). */
 int policy_json_unique_keys(const cJSON *j, const char *name, int depth, struct ng_err *err);
 
+/* The facts for image reference image: the one whose "image" is exactly it,
+ * else the only one named <same repository>@<digest> (image inspect's
+ * naming) when image is a tag. NULL when none or ambiguous. */
+const cJSON *policy_find_image(const cJSON *const *images, size_t nimages, const char *image);
+/* Length of the repository part of an image reference (before :tag/@digest). */
+size_t policy_image_repo_len(const char *ref);
+
 /* hostdata: lowercase hex SHA-256 of the policy bytes. */
 void policy_hostdata(const char *policy, char out[65]);
 

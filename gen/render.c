@@ -557,10 +557,18 @@ int render_deployment(const struct deployment *d, const struct render_in *in,
 			ng_errf(err, NG_EINVAL, "%s: missing", what);
 			goto done;
 		}
-		if (policy_image_facts_check(in->images[c], what, err) < 0 ||
-		    pin_image(d, (enum render_container)c, in->images[c], &pinned[c], err) < 0)
-			goto done;
+		/* The image name comes from the deployment; the facts' own
+		 * (possibly null) "image" is replaced. */
 		facts[c] = cJSON_Duplicate(in->images[c], 1);
+		if (!cJSON_IsObject(facts[c])) {
+			ng_errf(err, NG_EINVAL, "%s: not a JSON object", what);
+			goto done;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(facts[c], "image");
+		cJSON_AddStringToObject(facts[c], "image", deployment_image_ref(d, c));
+		if (policy_image_facts_check(facts[c], what, err) < 0 ||
+		    pin_image(d, (enum render_container)c, facts[c], &pinned[c], err) < 0)
+			goto done;
 		cJSON_ReplaceItemInObjectCaseSensitive(facts[c], "image",
 						       cJSON_CreateString(pinned[c]));
 	}

@@ -83,7 +83,8 @@ struct render_in {
 	/* Image facts per container, indexed by enum render_container: a JSON
 	 * object {"image": "<ref>", "config": {"Env", "Entrypoint", "Cmd",
 	 * "WorkingDir", "User", "StopSignal"}, "layer_roothashes": ["<hex>",
-	 * ...]} as `nutgen image inspect` prints it (extra keys ignored). When
+	 * ...]} as `nutgen image inspect` prints it (extra keys ignored; its
+	 * "image" is ignored too: the name comes from the deployment). When
 	 * the object has "manifest_digest", the ARM template and the policy pin
 	 * the image as <repository>@<manifest_digest>. Not owned. */
 	const cJSON *images[RC_COUNT];

@@ -169,6 +169,13 @@ expect_exit 1 $NUTGEN policy "$D/deployment.json" --image-info "$D/image-skr.jso
 	--image-info "$D/image-caddy.json" --image-info "$T/mint-nocmd.json"
 expect_err 'nutshell-mint: neither the deployment nor image'
 
+# Facts named the way `nutgen image inspect` names them (<repo>@<digest>, extra
+# keys) match the deployment's tag and give the same policy.
+$PY -c "import json; f=json.load(open('$D/image-caddy.json')); f['image']='caddy@'+f['manifest_digest']; f['platform']='linux/amd64'; json.dump(f,open('$T/caddy-inspect.json','w'))"
+expect_exit 0 $NUTGEN policy "$D/deployment.json" --image-info "$D/image-skr.json" --image-info "$D/image-encfs.json" \
+	--image-info "$T/caddy-inspect.json" --image-info "$D/image-mint.json" --hostdata
+[ "$(cat "$T/out")" = "$hd" ] || fail "inspect-style facts changed the hostdata"
+
 # Custom cloud on loopback, oct-HSM key (no key derivation).
 expect_exit 0 $NUTGEN policy "$D/deployment-loopback.json" $FACTS --render-dir "$T/lo"
 $PY "$NG_SRCDIR/tests/strict_sidecars.py" encfs "$T/lo/encfs-sidecar-args.b64" >"$T/lo.json" || fail "loopback encfs args"
