@@ -453,6 +453,19 @@ static char *explain_text(const struct deployment *d, const cJSON *containers, c
 			buf_printf(
 			    &b, "    %-6s %s%s\n", !strcmp(st, "string") ? "exact" : "regex", pat,
 			    cJSON_IsTrue(cJSON_GetObjectItem(r, "required")) ? " (required)" : "");
+			/* The sidecar arguments are base64: show what they say. */
+			if (!strncmp(pat, "EncfsSideCarArgs=", 17) ||
+			    !strncmp(pat, "SkrSideCarArgs=", 15)) {
+				const char *v = strchr(pat, '=') + 1;
+				uint8_t *dec = NULL;
+				size_t n = 0;
+				struct ng_err e2;
+				if (base64_decode(v, strlen(v), &dec, &n, &e2) == 0) {
+					buf_printf(&b, "           decoded: %.*s\n", (int)n,
+						   (char *)dec);
+					free(dec);
+				}
+			}
 		}
 		buf_printf(&b, "  %-14s\n", "mounts");
 		cJSON_ArrayForEach(m, cJSON_GetObjectItem(c, "mounts"))
