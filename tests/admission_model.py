@@ -6,12 +6,14 @@ It is NOT Microsoft's enforcement code (no Rego evaluator is available
 offline); it restates the rules that decide admission so that tests can
 check a policy against container start requests built from an ARM template.
 
-usage: admission_model.py POLICY.rego ARM.json FACTS.json... [--mutate KIND:CONTAINER]
+usage: admission_model.py POLICY.rego ARM.json FACTS.json... [--mutate KIND:CONTAINER[,...]]
 For every container of the template (plus ACI's pause container) it builds
 the request ACI would send (layers, args, env, working dir, mounts,
 privilege, capabilities) and prints "admit NAME" or "deny NAME: reason".
 --mutate changes one request first: layer, command, env (the first template
-variable's value), privileged. Exit 0 when every request is admitted."""
+variable's value), privileged. Exit 0 when every request is admitted.
+With several comma-separated mutations, each is applied alone and the exit
+status is 0 only when every mutated container is denied."""
 import json
 import re
 import sys
@@ -162,7 +164,7 @@ def main():
     mutate = None
     if "--mutate" in args:
         i = args.index("--mutate")
-        mutate = args[i + 1].split(":", 1)
+        mutate = args[i + 1]
         del args[i:i + 2]
     policy = parse_policy(open(args[0]).read())
     arm = json.load(open(args[1]))
@@ -180,9 +182,12 @@ def main():
                  "privileged": False, "no_new_privileges": False,
                  "user": {"id": "0", "name": "root", "umask": "0022"},
                  "caps": {k: set(v) for k, v in pause["capabilities"].items()}, "template_env": []})
-    if mutate:
-        kind, name = mutate
-        r = [x for x in reqs if x["name"] == name][0]
+    def mutated(spec):
+        kind, name = spec.split(":", 1)
+        out = json.loads(json.dumps(reqs, default=sorted))
+        for x in out:
+            x["caps"] = {k: set(v) for k, v in x["caps"].items()}
+        r = [x for x in out if x["name"] == name][0]
         if kind == "layer":
             r["layers_overlay"][0] = "0" * 64
         elif kind == "command":
@@ -196,6 +201,19 @@ def main():
                          "permitted": set(priv_caps), "inheritable": set(priv_caps), "ambient": set()}
         else:
             sys.exit(f"unknown mutation {kind}")
+        return r
+
+    if mutate and "," in mutate:
+        admitted = 0
+        for spec in mutate.split(","):
+            r = mutated(spec)
+            why = admit(policy, r)
+            print(f"{spec}: " + ("ADMITTED" if why is None else f"denied ({why})"))
+            admitted += why is None
+        sys.exit(1 if admitted else 0)
+    if mutate:
+        r = mutated(mutate)
+        reqs = [r if x["name"] == r["name"] else x for x in reqs]
     bad = 0
     for r in reqs:
         why = admit(policy, r)

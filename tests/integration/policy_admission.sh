@@ -24,12 +24,9 @@ PYEOF
 M="$PY $NG_SRCDIR/tests/admission_model.py $R/policy.rego $R/arm-template.json $R/facts-skr.json $R/facts-encfs.json $R/facts-caddy.json $R/facts-mint.json"
 $M >"$T/adm" 2>&1 || { cat "$T/adm"; fail "the rendered group is not admitted"; }
 [ "$(grep -c '^admit' "$T/adm")" = 5 ] || fail "expected 5 admitted containers: $(cat "$T/adm")"
-for m in layer:nutshell-mint layer:encfs-sidecar command:caddy command:nutshell-mint \
-	env:encfs-sidecar env:skr-sidecar env:nutshell-mint privileged:nutshell-mint privileged:caddy; do
-	name=${m#*:}
-	$M --mutate "$m" >"$T/adm" 2>&1 && fail "mutation $m admitted"
-	grep -q "^deny $name" "$T/adm" || fail "mutation $m: $(cat "$T/adm")"
-done
+$M --mutate layer:nutshell-mint,layer:encfs-sidecar,layer:pause-container,command:caddy,command:nutshell-mint,env:encfs-sidecar,env:skr-sidecar,env:nutshell-mint,privileged:nutshell-mint,privileged:caddy \
+	>"$T/adm" 2>&1 || { cat "$T/adm"; fail "a mutated container was admitted"; }
+[ "$(grep -c ': denied' "$T/adm")" = 10 ] || fail "mutations: $(cat "$T/adm")"
 # Why nutgen marks pinned values required: with confcom's rules (env dropping
 # on, required false) a changed EncfsSideCarArgs is silently dropped and the
 # container still starts.
