@@ -363,7 +363,7 @@ static int cmd_policy_deployment(const char *path, const cJSON *const *facts, si
 				 const char *render_dir, struct ng_err *err)
 {
 	struct render_out out;
-	int rc = render_cli(path, facts, nfacts, debug ? 1 : -1, salt, &out, err);
+	int rc = render_cli(path, facts, nfacts, debug ? 1 : 0, salt, &out, err);
 	if (rc < 0)
 		return rc;
 	if (render_dir) {

@@ -562,7 +562,7 @@ int render_deployment(const struct deployment *d, const struct render_in *in,
 	int rc = -1, debug;
 
 	memset(out, 0, sizeof(*out));
-	debug = in->debug >= 0 ? in->debug : deployment_bool(d, "debug");
+	debug = in->debug > 0 ? 1 : in->debug < 0 ? 0 : deployment_bool(d, "debug");
 	for (int c = 0; c < RC_COUNT; c++) {
 		char what[64];
 		snprintf(what, sizeof(what), "image facts of %s", deployment_container_key(c));

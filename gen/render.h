@@ -89,7 +89,8 @@ struct render_in {
 	 * the image as <repository>@<manifest_digest>. Not owned. */
 	const cJSON *images[RC_COUNT];
 	struct render_key key;
-	/* Override of the deployment's debug flag: -1 keep, 0 off, 1 on. */
+	/* Override of the deployment's debug flag: 0 keep (so a zeroed struct
+	 * follows the deployment), 1 force on, -1 force off. */
 	int debug;
 };
 
