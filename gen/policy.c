@@ -1,6 +1,6 @@
 /* policy.c: confcom's ARM → CCE policy translation. Section numbers refer to
  * ../shared/research/confcom-policy.md. */
-#include "policy.h"
+#include "policy_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -14,34 +14,25 @@
 #include "arm_expr.h"
 #include "templates.h"
 
-#define POLICY_MAX     (16u << 20)
 #define MAX_CONTAINERS 64
-#define MAX_ITEMS      4096
 
-struct ctx {
-	const cJSON *arm;
-	const cJSON *const *images;
-	size_t nimages;
-	const struct policy_opts *o;
-	const char *cname; /* container name for messages */
-};
-
-static const cJSON *prof(const struct ctx *c, const char *key)
+const cJSON *policy_prof(const struct policy_ctx *c, const char *key)
 {
 	return cJSON_GetObjectItemCaseSensitive(c->o->profile, key);
 }
-static int resolve(const struct ctx *c, const char *s, char **out, int *unresolved,
+
+int policy_resolve(const struct policy_ctx *c, const char *s, char **out, int *unresolved,
 		   struct ng_err *err)
 {
 	return arm_expr_resolve(c->arm, c->o->parameters, c->cname, s, out, unresolved, err);
 }
-static int resolve_str(const struct ctx *c, const cJSON *v, const char *what, char **out,
+static int resolve_str(const struct policy_ctx *c, const cJSON *v, const char *what, char **out,
 		       struct ng_err *err)
 {
 	int unres;
 	if (!cJSON_IsString(v))
 		return ng_errf(err, NG_EINVAL, "container %s: %s must be a string", c->cname, what);
-	if (resolve(c, v->valuestring, out, &unres, err) < 0)
+	if (policy_resolve(c, v->valuestring, out, &unres, err) < 0)
 		return -1;
 	if (unres && c->o->strict) {
 		free(*out);
@@ -53,12 +44,12 @@ static int resolve_str(const struct ctx *c, const cJSON *v, const char *what, ch
 }
 
 /* A list of strings with expressions resolved, or NULL on error. */
-static cJSON *resolve_list(const struct ctx *c, const cJSON *list, const char *what,
+static cJSON *resolve_list(const struct policy_ctx *c, const cJSON *list, const char *what,
 			   struct ng_err *err)
 {
 	cJSON *out = cJSON_CreateArray();
 	const cJSON *it;
-	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) > MAX_ITEMS) {
+	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) > POLICY_MAX_ITEMS) {
 		cJSON_Delete(out);
 		ng_errf(err, NG_EINVAL, "container %s: %s must be a list of strings", c->cname,
 			what);
@@ -77,187 +68,6 @@ static cJSON *resolve_list(const struct ctx *c, const cJSON *list, const char *w
 	return out;
 }
 
-static cJSON *env_rule(const char *name, const char *value, const char *strategy, int required)
-{
-	cJSON *r = cJSON_CreateObject();
-	size_t n = strlen(name) + strlen(value) + 2;
-	char *p = malloc(n);
-	if (!p || !r) {
-		free(p);
-		cJSON_Delete(r);
-		return NULL;
-	}
-	snprintf(p, n, "%s=%s", name, value);
-	cJSON_AddStringToObject(r, "pattern", p);
-	cJSON_AddStringToObject(r, "strategy", strategy);
-	cJSON_AddBoolToObject(r, "required", required);
-	free(p);
-	return r;
-}
-
-/* The text before the first '=' of an existing rule equals name (§2 env). */
-static int env_has_name(const cJSON *rules, const char *name)
-{
-	const cJSON *r;
-	size_t n = strlen(name);
-	cJSON_ArrayForEach(r, rules)
-	{
-		const char *p = cJSON_GetObjectItemCaseSensitive(r, "pattern")->valuestring;
-		const char *eq = strchr(p, '=');
-		size_t pn = eq ? (size_t)(eq - p) : strlen(p);
-		if (pn == n && !memcmp(p, name, n))
-			return 1;
-	}
-	return 0;
-}
-
-static int template_env(const struct ctx *c, const cJSON *envs, cJSON *rules, struct ng_err *err)
-{
-	const cJSON *ev;
-	const cJSON *thim = prof(c, "thim_endpoint");
-	if (!envs)
-		return 0;
-	if (!cJSON_IsArray(envs) || cJSON_GetArraySize(envs) > MAX_ITEMS)
-		return ng_errf(err, NG_EINVAL, "container %s: environmentVariables must be a list",
-			       c->cname);
-	cJSON_ArrayForEach(ev, envs)
-	{
-		const cJSON *name = cJSON_GetObjectItem(ev, "name");
-		const cJSON *val = cJSON_GetObjectItem(ev, "value");
-		const cJSON *sec = cJSON_GetObjectItem(ev, "secureValue");
-		struct buf vb;
-		char *res = NULL;
-		int unres = 0;
-		cJSON *rule;
-
-		if (!cJSON_IsString(name) || !*name->valuestring || strchr(name->valuestring, '='))
-			return ng_errf(err, NG_EINVAL,
-				       "container %s: an environment variable has no valid name",
-				       c->cname);
-		if (!val || cJSON_IsNull(val)) {
-			if (c->o->strict && sec && !cJSON_IsNull(sec)) {
-				/* A secret never enters the public policy: admit any
-				 * value for this one name. */
-				cJSON_AddItemToArray(rules,
-						     env_rule(name->valuestring, ".*", "re2", 1));
-				continue;
-			}
-			val = sec;
-		}
-		if (!val || cJSON_IsNull(val))
-			return ng_errf(err, NG_EINVAL,
-				       "container %s: environment variable %s has no value",
-				       c->cname, name->valuestring);
-		buf_init(&vb, 1u << 20);
-		if (arm_py_str(val, &vb) < 0 || vb.oom) {
-			buf_free(&vb);
-			return ng_errf(err, NG_EINVAL,
-				       "container %s: environment variable %s: value must be a "
-				       "string, number or bool",
-				       c->cname, name->valuestring);
-		}
-		if (resolve(c, (char *)vb.data, &res, &unres, err) < 0) {
-			buf_free(&vb);
-			return -1;
-		}
-		buf_free(&vb);
-		if (unres) {
-			free(res);
-			if (c->o->strict)
-				return ng_errf(err, NG_EINVAL,
-					       "container %s: environment variable %s has an "
-					       "unresolved parameter",
-					       c->cname, name->valuestring);
-			rule = env_rule(name->valuestring, ".*", "re2", 0);
-		} else if (thim &&
-			   !strcmp(name->valuestring,
-				   cJSON_GetObjectItem(thim, "name")->valuestring) &&
-			   strlen(res) == 32 && !strncmp(res, "===CONFIDENTIAL", 15) &&
-			   res[15] != '\n' && !strncmp(res + 16, "THIM", 4) && res[20] != '\n' &&
-			   !strcmp(res + 21, "ENDPOINT===")) {
-			/* ^===CONFIDENTIAL.THIM.ENDPOINT===$ */
-			free(res);
-			rule = env_rule(name->valuestring, ".*", "re2", 0);
-		} else {
-			/* nutgen mode: a pinned value must be present as
-			 * given. With allow_environment_variable_dropping the
-			 * framework would otherwise drop a changed value and
-			 * start the container without it (framework.rego
-			 * valid_envs_for_all, env_required_rule_ok). Empty
-			 * values stay optional. */
-			rule = env_rule(name->valuestring, res, "string", c->o->strict && *res);
-			free(res);
-		}
-		cJSON_AddItemToArray(rules, rule);
-	}
-	return 0;
-}
-
-static int image_env(const struct ctx *c, const cJSON *cfg, cJSON *rules, struct ng_err *err)
-{
-	const cJSON *env = cJSON_GetObjectItemCaseSensitive(cfg, "Env");
-	const cJSON *e;
-	cJSON *before = cJSON_Duplicate(rules, 1);
-	if (!env || cJSON_IsNull(env)) {
-		cJSON_Delete(before);
-		return 0;
-	}
-	cJSON_ArrayForEach(e, env)
-	{
-		const char *eq;
-		char *n;
-		if (!cJSON_IsString(e) || !(eq = strchr(e->valuestring, '='))) {
-			cJSON_Delete(before);
-			return ng_errf(err, NG_EINVAL,
-				       "image facts for %s: Env entries must be NAME=VALUE strings",
-				       c->cname);
-		}
-		n = strndup(e->valuestring, (size_t)(eq - e->valuestring));
-		if (!env_has_name(before, n))
-			cJSON_AddItemToArray(rules, env_rule(n, eq + 1, "string", 0));
-		free(n);
-	}
-	cJSON_Delete(before);
-	return 0;
-}
-
-static void injected_env(const struct ctx *c, cJSON *rules)
-{
-	const cJSON *r;
-	cJSON *before = cJSON_Duplicate(rules, 1);
-	cJSON_ArrayForEach(r, prof(c, "injected_env_rules"))
-	{
-		const char *n = cJSON_GetObjectItem(r, "name")->valuestring;
-		if (!env_has_name(before, n))
-			cJSON_AddItemToArray(
-			    rules, env_rule(n, cJSON_GetObjectItem(r, "value")->valuestring,
-					    cJSON_GetObjectItem(r, "strategy")->valuestring,
-					    cJSON_IsTrue(cJSON_GetObjectItem(r, "required"))));
-	}
-	cJSON_Delete(before);
-}
-
-static int cmp_pattern(const void *a, const void *b)
-{
-	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-	return strcmp(cJSON_GetObjectItem(x, "pattern")->valuestring,
-		      cJSON_GetObjectItem(y, "pattern")->valuestring);
-}
-
-static void sort_rules(cJSON *rules)
-{
-	int n = cJSON_GetArraySize(rules);
-	cJSON **v = calloc((size_t)n + 1, sizeof(*v));
-	if (!v)
-		return;
-	for (int i = n - 1; i >= 0; i--)
-		v[i] = cJSON_DetachItemFromArray(rules, i);
-	qsort(v, (size_t)n, sizeof(*v), cmp_pattern);
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(rules, v[i]);
-	free(v);
-}
-
 static cJSON *mount(const char *dest, const char *source, int ro)
 {
 	cJSON *m = cJSON_CreateObject();
@@ -271,11 +81,12 @@ static cJSON *mount(const char *dest, const char *source, int ro)
 	return m;
 }
 
-static int mounts(const struct ctx *c, const cJSON *cprops, const cJSON *volumes, cJSON *out,
+static int mounts(const struct policy_ctx *c, const cJSON *cprops, const cJSON *volumes, cJSON *out,
 		  struct ng_err *err)
 {
 	const cJSON *vms = cJSON_GetObjectItem(cprops, "volumeMounts"), *vm, *d;
-	const cJSON *srcs = prof(c, "mount_sources"), *types = prof(c, "mount_volume_types");
+	const cJSON *srcs = policy_prof(c, "mount_sources"),
+		    *types = policy_prof(c, "mount_volume_types");
 	if (vms && !cJSON_IsNull(vms) && !cJSON_IsArray(vms))
 		return ng_errf(err, NG_EINVAL, "container %s: volumeMounts must be a list",
 			       c->cname);
@@ -330,12 +141,13 @@ static int mounts(const struct ctx *c, const cJSON *cprops, const cJSON *volumes
 		cJSON_AddItemToArray(
 		    out, mount("/mnt/configmap",
 			       cJSON_GetObjectItemCaseSensitive(srcs, "emptyDir")->valuestring, 0));
-	cJSON_ArrayForEach(d, prof(c, "default_mounts"))
+	cJSON_ArrayForEach(d, policy_prof(c, "default_mounts"))
 	    cJSON_AddItemToArray(out, cJSON_Duplicate(d, 1));
 	return 0;
 }
 
-static int exec_processes(const struct ctx *c, const cJSON *cprops, cJSON *out, struct ng_err *err)
+static int exec_processes(const struct policy_ctx *c, const cJSON *cprops, cJSON *out,
+			  struct ng_err *err)
 {
 	static const char *const probes[] = {"readinessProbe", "livenessProbe"};
 	const cJSON *d;
@@ -351,7 +163,7 @@ static int exec_processes(const struct ctx *c, const cJSON *cprops, cJSON *out, 
 		e = cJSON_CreateObject();
 		cJSON_AddItemToObject(e, "command", cmd);
 		cJSON_AddArrayToObject(e, "signals");
-		if (cJSON_IsTrue(prof(c, "dedupe_exec_processes"))) {
+		if (cJSON_IsTrue(policy_prof(c, "dedupe_exec_processes"))) {
 			const cJSON *x;
 			int dup = 0;
 			cJSON_ArrayForEach(x, out) dup |= cJSON_Compare(x, e, 1);
@@ -363,7 +175,7 @@ static int exec_processes(const struct ctx *c, const cJSON *cprops, cJSON *out, 
 		cJSON_AddItemToArray(out, e);
 	}
 	if (c->o->debug)
-		cJSON_ArrayForEach(d, prof(c, "debug_exec_processes"))
+		cJSON_ArrayForEach(d, policy_prof(c, "debug_exec_processes"))
 		    cJSON_AddItemToArray(out, cJSON_Duplicate(d, 1));
 	return 0;
 }
@@ -425,13 +237,14 @@ static int check_str_list(const cJSON *l)
 	return 0;
 }
 
-static int capabilities(const struct ctx *c, const cJSON *sc, int priv, cJSON *ctr,
+static int capabilities(const struct policy_ctx *c, const cJSON *sc, int priv, cJSON *ctr,
 			struct ng_err *err)
 {
 	const cJSON *caps = sc ? cJSON_GetObjectItem(sc, "capabilities") : NULL;
 	const cJSON *add = caps ? cJSON_GetObjectItem(caps, "add") : NULL;
 	const cJSON *drop = caps ? cJSON_GetObjectItem(caps, "drop") : NULL;
-	const cJSON *base = prof(c, priv ? "privileged_capabilities" : "unprivileged_capabilities");
+	const cJSON *base =
+	    policy_prof(c, priv ? "privileged_capabilities" : "unprivileged_capabilities");
 	cJSON *empty = cJSON_CreateArray();
 	cJSON *o;
 	if (check_str_list(add) < 0 || check_str_list(drop) < 0) {
@@ -469,8 +282,8 @@ static cJSON *idname(const char *pattern, const char *strategy)
 	return o;
 }
 
-static int run_as(const struct ctx *c, const cJSON *v, const char *what, char *out, size_t cap,
-		  struct ng_err *err)
+static int run_as(const struct policy_ctx *c, const cJSON *v, const char *what, char *out,
+		  size_t cap, struct ng_err *err)
 {
 	if (!v || cJSON_IsNull(v))
 		return 0;
@@ -483,12 +296,12 @@ static int run_as(const struct ctx *c, const cJSON *v, const char *what, char *o
 	return 1;
 }
 
-static int user(const struct ctx *c, const cJSON *sc, const cJSON *cfg, cJSON *ctr,
+static int user(const struct policy_ctx *c, const cJSON *sc, const cJSON *cfg, cJSON *ctr,
 		struct ng_err *err)
 {
 	char u[32], g[32];
 	int hu, hg;
-	cJSON *usr = cJSON_Duplicate(prof(c, "default_user"), 1);
+	cJSON *usr = cJSON_Duplicate(policy_prof(c, "default_user"), 1);
 	const cJSON *iu = cJSON_GetObjectItemCaseSensitive(cfg, "User");
 	cJSON_AddItemToObject(ctr, "user", usr);
 	if ((hu = run_as(c, sc ? cJSON_GetObjectItem(sc, "runAsUser") : NULL, "runAsUser", u,
@@ -519,20 +332,20 @@ static int user(const struct ctx *c, const cJSON *sc, const cJSON *cfg, cJSON *c
 	return 0;
 }
 
-static cJSON *signals(const struct ctx *c, const cJSON *cfg)
+static cJSON *signals(const struct policy_ctx *c, const cJSON *cfg)
 {
 	const cJSON *ss = cJSON_GetObjectItemCaseSensitive(cfg, "StopSignal");
 	cJSON *out;
 	if (cJSON_IsString(ss) && *ss->valuestring) {
-		const cJSON *n =
-		    cJSON_GetObjectItemCaseSensitive(prof(c, "signal_names"), ss->valuestring);
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(policy_prof(c, "signal_names"),
+								  ss->valuestring);
 		out = cJSON_CreateArray();
 		/* confcom keeps an unknown or numeric name as the string. */
 		cJSON_AddItemToArray(out, cJSON_IsNumber(n) ? cJSON_CreateNumber(n->valuedouble)
 							    : cJSON_CreateString(ss->valuestring));
 		return out;
 	}
-	return cJSON_Duplicate(prof(c, "container_signals"), 1);
+	return cJSON_Duplicate(policy_prof(c, "container_signals"), 1);
 }
 
 size_t policy_image_repo_len(const char *ref)
@@ -568,13 +381,13 @@ const cJSON *policy_find_image(const cJSON *const *images, size_t nimages, const
 	return nrepo == 1 ? by_repo : NULL;
 }
 
-static const cJSON *find_image(const struct ctx *c, const char *image)
+static const cJSON *find_image(const struct policy_ctx *c, const char *image)
 {
 	return policy_find_image(c->images, c->nimages, image);
 }
 
-static int build_container(struct ctx *c, const cJSON *ctn, const cJSON *volumes, cJSON **out,
-			   struct ng_err *err)
+static int build_container(struct policy_ctx *c, const cJSON *ctn, const cJSON *volumes,
+			   cJSON **out, struct ng_err *err)
 {
 	const cJSON *props = cJSON_GetObjectItem(ctn, "properties");
 	const cJSON *sc, *facts, *cfg, *tcmd;
@@ -650,12 +463,8 @@ static int build_container(struct ctx *c, const cJSON *ctn, const cJSON *volumes
 	cJSON_AddItemToObject(ctr, "command", cmd);
 
 	rules = cJSON_AddArrayToObject(ctr, "env_rules");
-	if (template_env(c, cJSON_GetObjectItem(props, "environmentVariables"), rules, err) < 0 ||
-	    image_env(c, cfg, rules, err) < 0)
+	if (policy_env_rules(c, props, cfg, rules, err) < 0)
 		goto done;
-	injected_env(c, rules);
-	if (cJSON_IsTrue(prof(c, "sort_env_rules")))
-		sort_rules(rules);
 
 	if (exec_processes(c, props, cJSON_AddArrayToObject(ctr, "exec_processes"), err) < 0)
 		goto done;
@@ -684,7 +493,7 @@ static int build_container(struct ctx *c, const cJSON *ctn, const cJSON *volumes
 		cJSON_AddStringToObject(ctr, "working_dir",
 					cJSON_IsString(wd) && *wd->valuestring
 					    ? wd->valuestring
-					    : prof(c, "default_working_dir")->valuestring);
+					    : policy_prof(c, "default_working_dir")->valuestring);
 	}
 	*out = ctr;
 	ctr = NULL;
@@ -701,7 +510,7 @@ int policy_group_containers(const cJSON *arm, const cJSON *group, const cJSON *c
 			    size_t nimages, const struct policy_opts *o, cJSON **out,
 			    struct ng_err *err)
 {
-	struct ctx c = {arm, images, nimages, o, "?"};
+	struct policy_ctx c = {arm, images, nimages, o, "?"};
 	const cJSON *props = cJSON_GetObjectItem(group, "properties");
 	const cJSON *vols = props ? cJSON_GetObjectItem(props, "volumes") : NULL;
 	static const char *const lists[] = {"containers", "initContainers"};
@@ -752,7 +561,7 @@ int policy_group_containers(const cJSON *arm, const cJSON *group, const cJSON *c
 		cJSON_Delete(all);
 		return ng_errf(err, NG_EINVAL, "container group has no containers");
 	}
-	pause = cJSON_Duplicate(prof(&c, "pause_container"), 1);
+	pause = cJSON_Duplicate(policy_prof(&c, "pause_container"), 1);
 	cJSON_ReplaceItemInObject(pause, "allow_stdio_access", cJSON_CreateBool(!o->disable_stdio));
 	cJSON_AddItemToArray(all, pause);
 	*out = all;
