@@ -31,7 +31,7 @@ int cmd_explain(int argc, char **argv)
 	const cJSON *facts[MAX_FACTS];
 	size_t n = 0;
 	const char *salt = NULL;
-	int debug = -1, opt, rc = CLI_EXIT_FAIL, code = NG_EINVAL;
+	int debug = 0, opt, rc = CLI_EXIT_FAIL, code = NG_EINVAL;
 	struct ng_err err = {{0}};
 	struct render_out out;
 

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "../bundle-format/cli.h"
+#include "../bundle-format/codec.h"
 #include "../bundle-format/fileio.h"
+#include "../bundle-format/jsonw.h"
 #include "policy.h"
 #include "render.h"
 #include "render_cli.h"
@@ -54,6 +56,10 @@ const char cmd_policy_usage[] =
     "                        importkeyconfig.json, encfs-sidecar-args.b64,\n"
     "                        skr-sidecar-args.b64, explain.txt\n"
     "  --hostdata            print the hostdata (SHA-256 of the policy) instead\n"
+    "  -p, --parameters FILE (confcom -p) ARM parameters file: parameters.NAME.value\n"
+    "  --inject OUT.json     also write the template with each group's\n"
+    "                        confidentialComputeProperties.ccePolicy set to the base64\n"
+    "                        policy, formatted as confcom rewrites it\n"
     "  -o, --output FILE     write the exact policy bytes (no newline) to FILE;\n"
     "                        with several groups, FILE.1, FILE.2, ...\n"
     "\n"
@@ -130,6 +136,43 @@ static int emit(const char *policy, int hostdata, const char *outpath, size_t id
 	return 0;
 }
 
+/* confcom's injection (§3): base64 of the policy into the group's existing
+ * confidentialComputeProperties.ccePolicy. */
+static int inject(const cJSON *group, const char *policy, struct ng_err *err)
+{
+	cJSON *props = cJSON_GetObjectItem(group, "properties");
+	cJSON *ccp = props ? cJSON_GetObjectItem(props, "confidentialComputeProperties") : NULL;
+	char *b64;
+	if (!cJSON_IsObject(ccp))
+		return ng_errf(err, NG_EINVAL,
+			       "container group has no confidentialComputeProperties object to "
+			       "inject the policy into: add \"confidentialComputeProperties\": "
+			       "{\"ccePolicy\": \"\"}");
+	b64 = base64_encode((const uint8_t *)policy, strlen(policy));
+	if (!b64)
+		return ng_errf(err, NG_ENOMEM, "out of memory");
+	if (cJSON_GetObjectItem(ccp, "ccePolicy"))
+		cJSON_ReplaceItemInObject(ccp, "ccePolicy", cJSON_CreateString(b64));
+	else
+		cJSON_AddStringToObject(ccp, "ccePolicy", b64);
+	free(b64);
+	return 0;
+}
+
+/* The rewritten template as confcom writes it: json.dumps(indent=2), key
+ * order kept, ASCII-escaped, no trailing newline. */
+static int write_template(const cJSON *arm, const char *path, struct ng_err *err)
+{
+	static const struct jsonw_opts opts = {2, ",", ": ", 0, 1};
+	struct buf b;
+	int rc;
+	buf_init(&b, 64u << 20);
+	if ((rc = jsonw_print(arm, &opts, &b, err)) == 0)
+		rc = write_file_atomic(path, b.data, b.len, 0644, err);
+	buf_free(&b);
+	return rc;
+}
+
 static int cmd_policy_deployment(const char *path, const cJSON *const *facts, size_t nfacts,
 				 int debug, const char *salt, int hostdata, const char *outpath,
 				 const char *render_dir, struct ng_err *err);
@@ -147,7 +190,8 @@ int cmd_policy(int argc, char **argv)
 		O_FRAG,
 		O_HOST,
 		O_SALT,
-		O_RDIR
+		O_RDIR,
+		O_INJECT
 	};
 	static const struct option lopts[] = {{"arm", required_argument, 0, O_ARM},
 					      {"image-info", required_argument, 0, O_INFO},
@@ -160,20 +204,22 @@ int cmd_policy(int argc, char **argv)
 					      {"hostdata", no_argument, 0, O_HOST},
 					      {"key-salt", required_argument, 0, O_SALT},
 					      {"render-dir", required_argument, 0, O_RDIR},
+					      {"parameters", required_argument, 0, 'p'},
+					      {"inject", required_argument, 0, O_INJECT},
 					      {"output", required_argument, 0, 'o'},
 					      {0, 0, 0, 0}};
 	struct facts_set fs = {0};
 	struct policy_opts po = {0};
 	struct ng_err err = {{0}};
 	const char *arm_path = NULL, *profile = "current", *frag_path = NULL, *outpath = NULL,
-		   *salt = NULL, *render_dir = NULL;
-	cJSON *arm = NULL, *prof = NULL, *fragdoc = NULL;
+		   *salt = NULL, *render_dir = NULL, *params_path = NULL, *inject_path = NULL;
+	cJSON *arm = NULL, *prof = NULL, *fragdoc = NULL, *paramdoc = NULL;
 	const cJSON **groups = NULL;
 	size_t ngroups = 0;
 	int hostdata = 0, opt, rc = CLI_EXIT_FAIL, code = 0;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:p:", lopts, NULL)) != -1) {
 		switch (opt) {
 		case O_ARM:
 			arm_path = optarg;
@@ -206,6 +252,12 @@ int cmd_policy(int argc, char **argv)
 			break;
 		case O_FRAG:
 			frag_path = optarg;
+			break;
+		case 'p':
+			params_path = optarg;
+			break;
+		case O_INJECT:
+			inject_path = optarg;
 			break;
 		case O_RDIR:
 			render_dir = optarg;
@@ -251,6 +303,16 @@ int cmd_policy(int argc, char **argv)
 	po.profile = prof;
 	if ((code = load_json(arm_path, ARM_MAX, &arm, &err)) < 0)
 		goto fail;
+	if (params_path) {
+		if ((code = load_json(params_path, ARM_MAX, &paramdoc, &err)) < 0)
+			goto fail;
+		po.parameters = cJSON_GetObjectItemCaseSensitive(paramdoc, "parameters");
+		if (!cJSON_IsObject(po.parameters)) {
+			code =
+			    ng_errf(&err, NG_EINVAL, "%s: no \"parameters\" object", params_path);
+			goto fail;
+		}
+	}
 	if (frag_path) {
 		if ((code = load_json(frag_path, FACTS_MAX, &fragdoc, &err)) < 0)
 			goto fail;
@@ -272,10 +334,14 @@ int cmd_policy(int argc, char **argv)
 			goto fail;
 		}
 		code = emit(text, hostdata, outpath, i, ngroups, &err);
+		if (code == 0 && inject_path)
+			code = inject(groups[i], text, &err);
 		free(text);
 		if (code < 0)
 			goto fail;
 	}
+	if (inject_path && (code = write_template(arm, inject_path, &err)) < 0)
+		goto fail;
 	rc = 0;
 	goto out;
 fail:
@@ -285,6 +351,7 @@ out:
 	cJSON_Delete(arm);
 	cJSON_Delete(prof);
 	cJSON_Delete(fragdoc);
+	cJSON_Delete(paramdoc);
 	for (size_t i = 0; i < fs.ndocs; i++)
 		cJSON_Delete(fs.docs[i]);
 	return rc;
@@ -296,7 +363,7 @@ static int cmd_policy_deployment(const char *path, const cJSON *const *facts, si
 				 const char *render_dir, struct ng_err *err)
 {
 	struct render_out out;
-	int rc = render_cli(path, facts, nfacts, debug ? 1 : -1, salt, &out, err);
+	int rc = render_cli(path, facts, nfacts, debug ? 1 : 0, salt, &out, err);
 	if (rc < 0)
 		return rc;
 	if (render_dir) {

@@ -14,7 +14,11 @@
  *   command gets "command": null.
  * - nutgen mode (strict = 1) renders what nutgen deploys: a secureValue
  *   becomes the wildcard rule NAME=.* for that one name and never appears in
- *   the policy; an unresolved parameter and "command": null are errors. */
+ *   the policy; an unresolved parameter and "command": null are errors;
+ *   every non-empty template value (and each secret's wildcard) is a
+ *   `required` rule, so the guest denies a container whose pinned value was
+ *   changed instead of silently dropping it (allow_environment_variable_
+ *   dropping is on in every confcom profile). */
 #ifndef NG_POLICY_H
 #define NG_POLICY_H
 
@@ -32,10 +36,14 @@ struct policy_opts {
 	const char *infra_svn;	       /* confcom --infrastructure-svn, NULL: the profile's */
 	const cJSON *extra_fragments;  /* array of fragment objects appended (--fragments-json) */
 	int strict;		       /* nutgen mode (see above) */
+	const cJSON *parameters; /* confcom -p: the "parameters" object of a parameters file */
 };
 
 /* Loads templates/policy/profiles/<name>.json; name is [a-z0-9.-]+. */
 int policy_profile_load(const char *name, cJSON **out, struct ng_err *err);
+
+/* Fails when a profile lacks a key the generator reads. */
+int policy_profile_check(const cJSON *profile, struct ng_err *err);
 
 /* The containers list of one container group resource (§2): user and init
  * containers in template order, then the pause container. images is an
@@ -60,6 +68,13 @@ int policy_image_facts_check(const cJSON *facts, const char *name, struct ng_err
 /* Fails on an object with a repeated key anywhere in j (Python's json keeps
  * the last, cJSON finds the first: refuse rather than guess). */
 int policy_json_unique_keys(const cJSON *j, const char *name, int depth, struct ng_err *err);
+
+/* The facts for image reference image: the one whose "image" is exactly it,
+ * else the only one named <same repository>@<digest> (image inspect's
+ * naming) when image is a tag. NULL when none or ambiguous. */
+const cJSON *policy_find_image(const cJSON *const *images, size_t nimages, const char *image);
+/* Length of the repository part of an image reference (before :tag/@digest). */
+size_t policy_image_repo_len(const char *ref);
 
 /* hostdata: lowercase hex SHA-256 of the policy bytes. */
 void policy_hostdata(const char *policy, char out[65]);

@@ -14,6 +14,7 @@
 #include "../bundle-format/codec.h"
 #include "../bundle-format/jsonw.h"
 #include "deployment.h"
+#include "render_int.h"
 #include "policy.h"
 #include "templates.h"
 
@@ -188,11 +189,6 @@ static char *b64_json(const cJSON *j)
 	free(s);
 	return b;
 }
-
-struct keyfacts {
-	const char *name, *type, *salt, *label, *vault_url, *blob_url;
-	char *vault_host;
-};
 
 static cJSON *encfs_args(const struct deployment *d, const struct keyfacts *k,
 			 const cJSON *certcache)
@@ -399,98 +395,6 @@ static cJSON *build_vars(const struct deployment *d, char *const pinned[RC_COUNT
 	return vars;
 }
 
-/* ---- the reviewer's summary ---- */
-
-static void explain_list(struct buf *b, const char *label, const cJSON *list)
-{
-	const cJSON *it;
-	buf_printf(b, "  %-14s", label);
-	if (!cJSON_GetArraySize(list))
-		buf_puts(b, "(none)");
-	cJSON_ArrayForEach(it, list)
-	{
-		char *s = cJSON_IsString(it) ? NULL : cJSON_PrintUnformatted(it);
-		buf_printf(b, "%s%s", it == list->child ? "" : " ", s ? s : it->valuestring);
-		free(s);
-	}
-	buf_puts(b, "\n");
-}
-
-static char *explain_text(const struct deployment *d, const cJSON *containers, const char *hostdata,
-			  const char *profile, int debug, const struct keyfacts *k)
-{
-	struct buf b;
-	const cJSON *c;
-	buf_init(&b, 4u << 20);
-	buf_printf(&b, "Deployment %s in %s (%s), policy profile %s\n",
-		   deployment_str(d, "target.container_group"),
-		   deployment_str(d, "target.location"), deployment_str(d, "target.cloud"),
-		   profile);
-	buf_printf(&b, "hostdata %s\n", hostdata);
-	if (debug)
-		buf_puts(&b,
-			 "WARNING: DEBUG POLICY: /bin/sh and /bin/bash may be executed in every "
-			 "container, stack dumps and runtime logs are allowed. Anyone who can "
-			 "deploy can read the mint's keys. Never release a real key to it.\n");
-	buf_puts(&b, "\n");
-	cJSON_ArrayForEach(c, containers)
-	{
-		const cJSON *r, *m, *caps;
-		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(c, "name"));
-		const cJSON *id = cJSON_GetObjectItem(c, "id");
-		buf_printf(&b, "Container %s\n", name);
-		buf_printf(&b, "  %-14s%s\n", "image",
-			   id ? id->valuestring : "(ACI pause container, fixed by the profile)");
-		explain_list(&b, "layers", cJSON_GetObjectItem(c, "layers"));
-		explain_list(&b, "command", cJSON_GetObjectItem(c, "command"));
-		buf_printf(&b, "  %-14s%s\n", "working dir",
-			   cJSON_GetStringValue(cJSON_GetObjectItem(c, "working_dir")));
-		buf_printf(&b, "  %-14s\n", "env rules");
-		cJSON_ArrayForEach(r, cJSON_GetObjectItem(c, "env_rules"))
-		{
-			const char *pat = cJSON_GetStringValue(cJSON_GetObjectItem(r, "pattern"));
-			const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(r, "strategy"));
-			buf_printf(
-			    &b, "    %-6s %s%s\n", !strcmp(st, "string") ? "exact" : "regex", pat,
-			    cJSON_IsTrue(cJSON_GetObjectItem(r, "required")) ? " (required)" : "");
-		}
-		buf_printf(&b, "  %-14s\n", "mounts");
-		cJSON_ArrayForEach(m, cJSON_GetObjectItem(c, "mounts"))
-		{
-			const cJSON *opts = cJSON_GetObjectItem(m, "options");
-			buf_printf(&b, "    %s <- %s (%s)\n",
-				   cJSON_GetStringValue(cJSON_GetObjectItem(m, "destination")),
-				   cJSON_GetStringValue(cJSON_GetObjectItem(m, "source")),
-				   cJSON_GetStringValue(cJSON_GetArrayItem(opts, 2)));
-		}
-		caps = cJSON_GetObjectItem(c, "capabilities");
-		buf_printf(&b, "  %-14s%s, %d capabilities%s\n", "privileges",
-			   cJSON_IsTrue(cJSON_GetObjectItem(c, "allow_elevated")) ? "PRIVILEGED"
-										  : "unprivileged",
-			   cJSON_GetArraySize(cJSON_GetObjectItem(caps, "bounding")),
-			   cJSON_IsTrue(cJSON_GetObjectItem(c, "no_new_privileges"))
-			       ? ", no new privileges"
-			       : "");
-		explain_list(&b, "exec allowed", cJSON_GetObjectItem(c, "exec_processes"));
-		buf_puts(&b, "\n");
-	}
-	buf_printf(&b, "Key release: Key Vault %s releases key %s (%s) only to a token from\n",
-		   k->vault_url, k->name, k->type);
-	buf_printf(&b, "https://%s with x-ms-sevsnpvm-hostdata = %s,\n",
-		   deployment_endpoints(d)->attestation_host, hostdata);
-	buf_puts(&b, "x-ms-compliance-status = azure-compliant-uvm, x-ms-sevsnpvm-is-debuggable = "
-		     "false, x-ms-sevsnpvm-vmpl = 0.\n");
-	if (!strcmp(k->type, "RSA-HSM"))
-		buf_printf(&b, "Volume key = HKDF-SHA256(RSA d, salt %s, label \"%s\").\n", k->salt,
-			   k->label);
-	buf_printf(&b, "Volume %s mounted %s at %s (mint sees %s/%s).\n", k->blob_url,
-		   deployment_bool(d, "encfs.read_write") ? "read-write" : "read-only",
-		   deployment_str(d, "encfs.mount_point"),
-		   deployment_str(d, "containers.mint.data_mount"),
-		   strrchr(deployment_str(d, "encfs.mount_point"), '/') + 1);
-	return b.oom ? (buf_free(&b), NULL) : buf_steal(&b);
-}
-
 /* ---- everything ---- */
 
 static int key_facts(const struct deployment *d, const struct render_key *in, struct keyfacts *k,
@@ -549,7 +453,7 @@ int render_deployment(const struct deployment *d, const struct render_in *in,
 	int rc = -1, debug;
 
 	memset(out, 0, sizeof(*out));
-	debug = in->debug >= 0 ? in->debug : deployment_bool(d, "debug");
+	debug = in->debug > 0 ? 1 : in->debug < 0 ? 0 : deployment_bool(d, "debug");
 	for (int c = 0; c < RC_COUNT; c++) {
 		char what[64];
 		snprintf(what, sizeof(what), "image facts of %s", deployment_container_key(c));
@@ -557,10 +461,18 @@ int render_deployment(const struct deployment *d, const struct render_in *in,
 			ng_errf(err, NG_EINVAL, "%s: missing", what);
 			goto done;
 		}
-		if (policy_image_facts_check(in->images[c], what, err) < 0 ||
-		    pin_image(d, (enum render_container)c, in->images[c], &pinned[c], err) < 0)
-			goto done;
+		/* The image name comes from the deployment; the facts' own
+		 * (possibly null) "image" is replaced. */
 		facts[c] = cJSON_Duplicate(in->images[c], 1);
+		if (!cJSON_IsObject(facts[c])) {
+			ng_errf(err, NG_EINVAL, "%s: not a JSON object", what);
+			goto done;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(facts[c], "image");
+		cJSON_AddStringToObject(facts[c], "image", deployment_image_ref(d, c));
+		if (policy_image_facts_check(facts[c], what, err) < 0 ||
+		    pin_image(d, (enum render_container)c, facts[c], &pinned[c], err) < 0)
+			goto done;
 		cJSON_ReplaceItemInObjectCaseSensitive(facts[c], "image",
 						       cJSON_CreateString(pinned[c]));
 	}
@@ -625,7 +537,7 @@ int render_deployment(const struct deployment *d, const struct render_in *in,
 	if (!(out->importkey_config = importkey_config(d, &k, hd, err)))
 		goto done;
 	out->explain =
-	    explain_text(d, containers, hd, deployment_str(d, "policy_profile"), debug, &k);
+	    render_explain(d, containers, hd, deployment_str(d, "policy_profile"), debug, &k);
 	out->profile = strdup(deployment_str(d, "policy_profile"));
 	if (!out->explain || !out->profile || !out->hostdata) {
 		ng_errf(err, NG_ENOMEM, "out of memory");

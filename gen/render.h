@@ -83,12 +83,14 @@ struct render_in {
 	/* Image facts per container, indexed by enum render_container: a JSON
 	 * object {"image": "<ref>", "config": {"Env", "Entrypoint", "Cmd",
 	 * "WorkingDir", "User", "StopSignal"}, "layer_roothashes": ["<hex>",
-	 * ...]} as `nutgen image inspect` prints it (extra keys ignored). When
+	 * ...]} as `nutgen image inspect` prints it (extra keys ignored; its
+	 * "image" is ignored too: the name comes from the deployment). When
 	 * the object has "manifest_digest", the ARM template and the policy pin
 	 * the image as <repository>@<manifest_digest>. Not owned. */
 	const cJSON *images[RC_COUNT];
 	struct render_key key;
-	/* Override of the deployment's debug flag: -1 keep, 0 off, 1 on. */
+	/* Override of the deployment's debug flag: 0 keep (so a zeroed struct
+	 * follows the deployment), 1 force on, -1 force off. */
 	int debug;
 };
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "deployment.h"
+#include "policy.h"
 
 int render_cli(const char *path, const cJSON *const *facts, size_t nfacts, int debug,
 	       const char *salt_hex, struct render_out *out, struct ng_err *err)
@@ -17,12 +18,7 @@ int render_cli(const char *path, const cJSON *const *facts, size_t nfacts, int d
 		return rc;
 	for (int c = 0; c < RC_COUNT; c++) {
 		const char *ref = deployment_image_ref(d, (enum render_container)c);
-		for (size_t i = 0; i < nfacts && !in.images[c]; i++) {
-			const char *img = cJSON_GetStringValue(
-			    cJSON_GetObjectItemCaseSensitive(facts[i], "image"));
-			if (img && !strcmp(img, ref))
-				in.images[c] = facts[i];
-		}
+		in.images[c] = policy_find_image(facts, nfacts, ref);
 		if (!in.images[c]) {
 			rc = ng_errf(
 			    err, NG_EINVAL,

@@ -7,7 +7,7 @@
 #include "render.h"
 
 /* facts are matched on their "image" string against each container's image
- * reference in the deployment. debug: -1 keep the deployment's. salt_hex may
+ * reference in the deployment. debug: 0 keep the deployment's, 1 on, -1 off. salt_hex may
  * be NULL (then $.encfs.existing_volume.salt_hex). */
 int render_cli(const char *path, const cJSON *const *facts, size_t nfacts, int debug,
 	       const char *salt_hex, struct render_out *out, struct ng_err *err);

@@ -9,6 +9,8 @@ The sidecars (Go encoding/json) silently ignore unknown fields: a misspelt
 anything else, duplicate keys included.
 
 usage: strict_sidecars.py encfs|skr|release|importkey FILE [HOSTDATA]
+       strict_sidecars.py all DIR HOSTDATA   (the files nutgen policy --render-dir writes;
+                                              prints the decoded EncfsSideCarArgs)
 Prints the decoded JSON (sorted, one line) and exits 0, or prints why and exits 1.
 """
 import base64
@@ -183,6 +185,20 @@ def main():
     if len(sys.argv) not in (3, 4):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
+    if sys.argv[1] == "all":
+        d, hd = sys.argv[2], sys.argv[3]
+        files = [("encfs", "encfs-sidecar-args.b64"), ("skr", "skr-sidecar-args.b64"),
+                 ("release", "release-policy.json"), ("importkey", "importkeyconfig.json")]
+        out = {}
+        for kind, name in files:
+            text = open(f"{d}/{name}", encoding="utf-8").read()
+            try:
+                out[kind] = decode(kind, text.rstrip("\n") if kind in ("encfs", "skr") else text, hd)
+            except (Bad, ValueError) as e:
+                print(f"{d}/{name}: {e}", file=sys.stderr)
+                sys.exit(1)
+        print(json.dumps(out["encfs"], sort_keys=True))
+        return
     text = open(sys.argv[2], encoding="utf-8").read()
     if sys.argv[1] in ("encfs", "skr"):
         text = text.rstrip("\n")

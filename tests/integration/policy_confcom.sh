@@ -33,6 +33,35 @@ expect_exit 0 "$NUTGEN" policy --arm "$E/01-volume-mounts-azurefile/arm_template
 expect_exit 0 "$NUTGEN" policy --arm "$E/02-capabilities-add-drop/arm_template.json" --image-info "$I" --hostdata
 [ "$(cat "$T/out")" = f0a13850de3357d3f621fce57e6045b77ef8a45c4ada266784af6bb050f89937 ] || fail "02 hostdata"
 
+# --inject rewrites the template as confcom does (Python json.dumps(indent=2)
+# of the template with ccePolicy = base64(policy)); -p resolves parameters.
+expect_exit 0 "$NUTGEN" policy --arm "$E/01-volume-mounts-azurefile/arm_template.json" --image-info "$I" --inject "$T/inj.json" --hostdata
+python3 - "$E/01-volume-mounts-azurefile/arm_template.json" "$E/01-volume-mounts-azurefile/policy.rego" "$T/inj.json" <<'PYEOF' || fail "--inject output differs from json.dumps"
+import base64, json, sys
+arm = json.load(open(sys.argv[1]))
+arm["resources"][0]["properties"]["confidentialComputeProperties"]["ccePolicy"] = \
+    base64.b64encode(open(sys.argv[2], "rb").read()).decode()
+assert open(sys.argv[3]).read() == json.dumps(arm, indent=2)
+PYEOF
+python3 - "$E/05-env-vars-template/arm_template.json" "$T/p-arm.json" "$T/p.json" <<'PYEOF'
+import json, sys
+arm = json.load(open(sys.argv[1]))
+arm["parameters"] = {"myVal": {"type": "string"}, "other": {"type": "string", "defaultValue": "d"}}
+env = arm["resources"][0]["properties"]["containers"][0]["properties"]["environmentVariables"]
+env[0]["value"] = "[parameters('myVal')]"
+env.append({"name": "O", "value": "[parameters('other')]"})
+env.append({"name": "W", "value": "[parameters('myval')]x"})
+json.dump(arm, open(sys.argv[2], "w"))
+json.dump({"parameters": {"myVal": {"value": "MY_VAL"}}}, open(sys.argv[3], "w"))
+PYEOF
+expect_exit 0 "$NUTGEN" policy --arm "$T/p-arm.json" --image-info "$I" -p "$T/p.json" --profile 1x-svn1
+grep -q '{"pattern":"MY_VAR=MY_VAL","required":false,"strategy":"string"},{"pattern":"O=d","required":false,"strategy":"string"},{"pattern":"W=MY_VALx"' "$T/out" || fail "-p parameters not resolved"
+expect_exit 0 "$NUTGEN" policy --arm "$T/p-arm.json" --image-info "$I"
+grep -q '{"pattern":"MY_VAR=.\*","required":false,"strategy":"re2"}' "$T/out" || fail "unresolved parameter not wildcarded"
+printf '{"parameters":{"nope":{"value":1}}}' >"$T/p2.json"
+expect_exit 1 "$NUTGEN" policy --arm "$T/p-arm.json" --image-info "$I" -p "$T/p2.json"
+expect_err "'nope' is not a parameter of the template"
+
 # Bad input: one line naming the input, exit 1 or 2, no output file.
 expect_exit 1 "$NUTGEN" policy --arm "$E/01-volume-mounts-azurefile/arm_template.json" --image-info "$E/README.md"
 expect_err "README.md: not valid JSON"

@@ -78,28 +78,27 @@ for k, img in zip(["skr", "encfs", "caddy", "mint"], imgs):
     f["image"] = img
     json.dump(f, open(os.path.join(r, f"facts-{k}.json"), "w"))
 PYEOF
-$PY "$NG_SRCDIR/tests/policy_oracle.py" "$R/arm-template.json" current 0 "$R"/facts-skr.json \
+$PY "$NG_SRCDIR/tests/policy_oracle.py" --nutgen "$R/arm-template.json" current 0 "$R"/facts-skr.json \
 	"$R"/facts-encfs.json "$R"/facts-caddy.json "$R"/facts-mint.json >"$T/oracle.rego" || fail "oracle failed"
 cmp "$T/oracle.rego" "$R/policy.rego" || fail "policy differs from the confcom model on the same template"
-# and our own confcom mode agrees on the rendered template
+# and our confcom mode gives the model's confcom bytes for the rendered template
+$PY "$NG_SRCDIR/tests/policy_oracle.py" "$R/arm-template.json" current 0 "$R"/facts-skr.json \
+	"$R"/facts-encfs.json "$R"/facts-caddy.json "$R"/facts-mint.json >"$T/oracle-confcom.rego"
 expect_exit 0 $NUTGEN policy --arm "$R/arm-template.json" --image-info "$R/facts-skr.json" \
 	--image-info "$R/facts-encfs.json" --image-info "$R/facts-caddy.json" --image-info "$R/facts-mint.json" -o "$T/confcom.rego"
-cmp "$T/confcom.rego" "$R/policy.rego" || fail "confcom mode differs on the rendered template"
+cmp "$T/confcom.rego" "$T/oracle-confcom.rego" || fail "confcom mode differs from the model on the rendered template"
 
 # Safety rules: no shells, sidecar args pinned exactly, no wildcard but MAA-free.
 grep -q '/bin/sh' "$R/policy.rego" && fail "debug shell in a default policy"
 grep -q 'allow_dump_stacks := false' "$R/policy.rego" || fail "dump_stacks allowed"
-grep -q "\"EncfsSideCarArgs=$(cat "$R/encfs-sidecar-args.b64")\",\"required\":false,\"strategy\":\"string\"" "$R/policy.rego" ||
+grep -q "\"EncfsSideCarArgs=$(cat "$R/encfs-sidecar-args.b64")\",\"required\":true,\"strategy\":\"string\"" "$R/policy.rego" ||
 	fail "EncfsSideCarArgs not pinned as an exact string"
-grep -q "\"SkrSideCarArgs=$(cat "$R/skr-sidecar-args.b64")\",\"required\":false,\"strategy\":\"string\"" "$R/policy.rego" ||
+grep -q "\"SkrSideCarArgs=$(cat "$R/skr-sidecar-args.b64")\",\"required\":true,\"strategy\":\"string\"" "$R/policy.rego" ||
 	fail "SkrSideCarArgs not pinned as an exact string"
 grep -q '=\.\*"' "$R/policy.rego" && fail "a wildcard env rule without a secret"
 
 # Strict decoding against sidecars.md.
-$PY "$NG_SRCDIR/tests/strict_sidecars.py" encfs "$R/encfs-sidecar-args.b64" >"$T/encfs.json" || fail "EncfsSideCarArgs"
-$PY "$NG_SRCDIR/tests/strict_sidecars.py" skr "$R/skr-sidecar-args.b64" >/dev/null || fail "SkrSideCarArgs"
-$PY "$NG_SRCDIR/tests/strict_sidecars.py" release "$R/release-policy.json" "$hd" >/dev/null || fail "release policy"
-$PY "$NG_SRCDIR/tests/strict_sidecars.py" importkey "$R/importkeyconfig.json" "$hd" >/dev/null || fail "importkeyconfig"
+$PY "$NG_SRCDIR/tests/strict_sidecars.py" all "$R" "$hd" >"$T/encfs.json" || fail "strict decoding"
 $PY - "$T/encfs.json" <<'PYEOF' || fail "EncfsSideCarArgs values"
 import json, sys
 f = json.load(open(sys.argv[1]))["azure_filesystems"][0]
@@ -121,7 +120,7 @@ grep -q 'x-ms-sevsnpvm-hostdata' "$R/explain.txt" || fail "explain lacks release
 expect_exit 0 $NUTGEN policy "$D/deployment.json" $FACTS --debug --render-dir "$T/dbg"
 grep -q '"command":\["/bin/sh"\]' "$T/dbg/policy.rego" || fail "--debug has no shells"
 grep -q 'WARNING: DEBUG POLICY' "$T/dbg/explain.txt" || fail "debug not marked in explain"
-$PY "$NG_SRCDIR/tests/policy_oracle.py" "$T/dbg/arm-template.json" current 1 "$R"/facts-*.json >"$T/oracle-dbg.rego"
+$PY "$NG_SRCDIR/tests/policy_oracle.py" --nutgen "$T/dbg/arm-template.json" current 1 "$R"/facts-*.json >"$T/oracle-dbg.rego"
 cmp "$T/oracle-dbg.rego" "$T/dbg/policy.rego" || fail "debug policy differs from the confcom model"
 
 # Environment overrides (the seed scripts' habits) and their validation.
@@ -166,6 +165,13 @@ $PY -c "import json,sys; f=json.load(open('$D/image-mint.json')); f['config']['E
 expect_exit 1 $NUTGEN policy "$D/deployment.json" --image-info "$D/image-skr.json" --image-info "$D/image-encfs.json" \
 	--image-info "$D/image-caddy.json" --image-info "$T/mint-nocmd.json"
 expect_err 'nutshell-mint: neither the deployment nor image'
+
+# Facts named the way `nutgen image inspect` names them (<repo>@<digest>, extra
+# keys) match the deployment's tag and give the same policy.
+$PY -c "import json; f=json.load(open('$D/image-caddy.json')); f['image']='caddy@'+f['manifest_digest']; f['platform']='linux/amd64'; json.dump(f,open('$T/caddy-inspect.json','w'))"
+expect_exit 0 $NUTGEN policy "$D/deployment.json" --image-info "$D/image-skr.json" --image-info "$D/image-encfs.json" \
+	--image-info "$T/caddy-inspect.json" --image-info "$D/image-mint.json" --hostdata
+[ "$(cat "$T/out")" = "$hd" ] || fail "inspect-style facts changed the hostdata"
 
 # Custom cloud on loopback, oct-HSM key (no key derivation).
 expect_exit 0 $NUTGEN policy "$D/deployment-loopback.json" $FACTS --render-dir "$T/lo"

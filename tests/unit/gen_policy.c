@@ -206,15 +206,19 @@ static void test_env_secure_and_wildcards(void)
 	/* nutgen mode: a secret becomes a wildcard for its own name only and
 	 * never appears; an unresolved parameter is an error. */
 	all = run("{\"image\":\"img:1\",\"command\":[\"/x\"],\"environmentVariables\":[{\"name\":"
-		  "\"S\",\"secureValue\":\"hunter2\"},{\"name\":\"K\",\"value\":\"v\"}]}",
+		  "\"S\",\"secureValue\":\"hunter2\"},{\"name\":\"K\",\"value\":\"v\"},{\"name\":"
+		  "\"E\",\"value\":\"\"}]}",
 		  NULL, NULL, NULL, 1, 0, 0, NULL, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(all);
 	{
 		char *s = cJSON_PrintUnformatted(all);
 		CU_ASSERT_PTR_NULL(strstr(s, "hunter2"));
 		CU_ASSERT_PTR_NOT_NULL(
-		    strstr(s, "{\"pattern\":\"S=.*\",\"strategy\":\"re2\",\"required\":false},"
-			      "{\"pattern\":\"K=v\",\"strategy\":\"string\""));
+		    strstr(s, "{\"pattern\":\"S=.*\",\"strategy\":\"re2\",\"required\":true},"
+			      "{\"pattern\":\"K=v\",\"strategy\":\"string\",\"required\":true},"
+			      "{\"pattern\":\"E=\",\"strategy\":\"string\",\"required\":false},"
+			      "{\"pattern\":\"PATH=/usr/bin\",\"strategy\":\"string\",\"required\":"
+			      "false}"));
 		free(s);
 	}
 	cJSON_Delete(all);
@@ -456,7 +460,27 @@ static void test_bad_inputs(void)
 		    NULL, 0, "privileged must be");
 }
 
+static void test_find_image(void)
+{
+	cJSON *a = cJSON_Parse("{\"image\":\"caddy@sha256:aa\"}");
+	cJSON *b = cJSON_Parse("{\"image\":\"reg:5000/x/caddy:2\"}");
+	cJSON *c2 = cJSON_Parse("{\"image\":\"caddy@sha256:bb\"}");
+	const cJSON *set[] = {a, b}, *two[] = {a, c2};
+	CU_ASSERT_EQUAL(policy_image_repo_len("reg:5000/x/caddy:2"), 16);
+	CU_ASSERT_EQUAL(policy_image_repo_len("caddy@sha256:aa"), 5);
+	CU_ASSERT_EQUAL(policy_image_repo_len("reg:5000/x"), 10);
+	CU_ASSERT_PTR_EQUAL(policy_find_image(set, 2, "caddy:2"), a);
+	CU_ASSERT_PTR_EQUAL(policy_find_image(set, 2, "reg:5000/x/caddy:2"), b);
+	CU_ASSERT_PTR_NULL(policy_find_image(set, 2, "caddy@sha256:cc"));
+	CU_ASSERT_PTR_NULL(policy_find_image(two, 2, "caddy:2")); /* ambiguous */
+	CU_ASSERT_PTR_NULL(policy_find_image(set, 2, "other:1"));
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	cJSON_Delete(c2);
+}
+
 static const struct ng_test tests[] = {
+    {"image facts lookup", test_find_image},
     {"id and name verbatim", test_id_verbatim},
     {"layers in manifest order", test_layers_in_order},
     {"command", test_command},

@@ -121,7 +121,71 @@ static void test_deployment_derived(void)
 	deployment_free(NULL);
 }
 
+/* The C API nutgen build uses: zeroed render_in follows the deployment. */
+static void test_render_api(void)
+{
+	static const char *const names[RC_COUNT] = {"skr", "encfs", "caddy", "mint"};
+	struct ng_err err = {{0}};
+	struct deployment *d = NULL;
+	struct render_in in;
+	struct render_out out;
+	cJSON *facts[RC_COUNT];
+	char *dep = slurp("tests/data/deployment/deployment.json"), *dbg;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dep);
+	memset(&in, 0, sizeof(in));
+	for (int c = 0; c < RC_COUNT; c++) {
+		char rel[128], *t;
+		snprintf(rel, sizeof(rel), "tests/data/deployment/image-%s.json", names[c]);
+		t = slurp(rel);
+		facts[c] = cJSON_Parse(t);
+		free(t);
+		cJSON_ReplaceItemInObject(facts[c], "image", cJSON_CreateNull()); /* ignored */
+		in.images[c] = facts[c];
+	}
+	CU_ASSERT_EQUAL_FATAL(deployment_parse(dep, strlen(dep), "d", 0, &d, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(render_deployment(d, &in, &out, &err), 0);
+	CU_ASSERT_EQUAL(strlen(out.hostdata), 64);
+	CU_ASSERT_STRING_EQUAL(out.profile, "current");
+	CU_ASSERT_PTR_NULL(strstr(out.policy, "/bin/sh"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.arm_template, out.hostdata));
+	CU_ASSERT_PTR_NOT_NULL(out.release_policy && out.importkey_config && out.explain &&
+			       out.encfs_sidecar_args && out.skr_sidecar_args);
+	render_out_free(&out);
+	render_out_free(&out);
+	deployment_free(d);
+	/* debug in the deployment, zeroed override: shells; -1 forces off */
+	CU_ASSERT(asprintf(&dbg, "%.*s, \"debug\": true}", (int)(strrchr(dep, '}') - dep), dep) >
+		  0);
+	CU_ASSERT_EQUAL_FATAL(deployment_parse(dbg, strlen(dbg), "d", 0, &d, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(render_deployment(d, &in, &out, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.policy, "\"/bin/sh\""));
+	render_out_free(&out);
+	in.debug = -1;
+	CU_ASSERT_EQUAL_FATAL(render_deployment(d, &in, &out, &err), 0);
+	CU_ASSERT_PTR_NULL(strstr(out.policy, "\"/bin/sh\""));
+	render_out_free(&out);
+	/* an RSA key without salt fails and leaves out zeroed */
+	in.debug = 0;
+	deployment_free(d);
+	{
+		const char *j = "{\"dns\":{\"label\":\"x\"}}";
+		CU_ASSERT_EQUAL_FATAL(deployment_parse(j, strlen(j), "d", 0, &d, &err), 0);
+		CU_ASSERT(render_deployment(d, &in, &out, &err) < 0);
+		CU_ASSERT_PTR_NULL(out.policy);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "salt"));
+		in.key.salt_hex = "0011";
+		CU_ASSERT_EQUAL(render_deployment(d, &in, &out, &err), 0);
+		render_out_free(&out);
+	}
+	deployment_free(d);
+	for (int c = 0; c < RC_COUNT; c++)
+		cJSON_Delete(facts[c]);
+	free(dbg);
+	free(dep);
+}
+
 static const struct ng_test tests[] = {
+    {"render_deployment API", test_render_api},
     {"release policy equals the Go-encoded vector", test_release_policy_vector},
     {"deployment errors name the JSON path", test_deployment_errors},
     {"deployment derived endpoints", test_deployment_derived},
