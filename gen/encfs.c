@@ -216,7 +216,8 @@ static int stage(const char *root, const struct encfs_opts *o, struct ng_err *er
 		rc = make_parents(root, o->adds[i].dst, err);
 		if (rc < 0)
 			return rc;
-		snprintf(p, sizeof(p), "%s/%s", root, o->adds[i].dst);
+		if (snprintf(p, sizeof(p), "%s/%s", root, o->adds[i].dst) >= (int)sizeof(p))
+			return ng_errf(err, NG_ELIMIT, "--add %s: path too long", o->adds[i].dst);
 		rc = copy_tree(o->adds[i].src, p, &entries, err);
 		if (rc < 0)
 			return rc;
@@ -226,7 +227,8 @@ static int stage(const char *root, const struct encfs_opts *o, struct ng_err *er
 	 * (seed-deployment.md §3.2). Written last: it wins over an --add. */
 	if (*marker) {
 		int fd;
-		snprintf(p, sizeof(p), "%s/%s", root, marker);
+		if (snprintf(p, sizeof(p), "%s/%s", root, marker) >= (int)sizeof(p))
+			return ng_errf(err, NG_ELIMIT, "--marker: path too long");
 		unlink(p);
 		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || fchmod(fd, 0644) < 0) {
