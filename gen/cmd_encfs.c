@@ -33,7 +33,8 @@ const char cmd_encfs_usage[] =
     "\n"
     "check: opens the header with every passphrase of the key, checks the LUKS2\n"
     "parameters, decrypts the data segment into a private scratch file, checks that every\n"
-    "hole is a free block and runs e2fsck -fn.\n"
+    "hole is a free block and runs e2fsck -fn. On an image holding a live database, set\n"
+    "TMPDIR to a tmpfs: the decrypted scratch copy then never touches a disk.\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
