@@ -198,9 +198,10 @@ static int encfs_check_main(int argc, char **argv)
 	key_free(k);
 	if (rc < 0)
 		return cli_fail("nutgen encfs check", rc, &err);
-	printf("%s: ok: %d keyslot(s) open with the key, %llu blocks, %llu holes (all free "
+	printf("%s: ok: LUKS2 UUID %s, %d keyslot(s) open with the key, %llu blocks, %llu holes "
+	       "(all free "
 	       "blocks), %llu bytes allocated, e2fsck clean\n",
-	       argv[optind], rep.keyslots_ok, (unsigned long long)rep.blocks,
+	       argv[optind], rep.uuid, rep.keyslots_ok, (unsigned long long)rep.blocks,
 	       (unsigned long long)rep.holes, (unsigned long long)rep.allocated);
 	return CLI_EXIT_OK;
 }

@@ -307,6 +307,11 @@ out:
 	return rc;
 }
 
+int encfs_uuid(const char *path, char out[37], struct ng_err *err)
+{
+	return luks_uuid(path, out, err);
+}
+
 int encfs_check(const char *path, const struct key *k, struct encfs_report *rep, struct ng_err *err)
 {
 	uint8_t pass[2][KEY_PASSPHRASE_LEN], vk[LUKS_VOLUME_KEY_LEN], vk2[LUKS_VOLUME_KEY_LEN];
@@ -315,6 +320,8 @@ int encfs_check(const char *path, const struct key *k, struct encfs_report *rep,
 	int npass = 0, fd = -1, rc;
 
 	memset(rep, 0, sizeof(*rep));
+	if (luks_uuid(path, rep->uuid, err) < 0)
+		rep->uuid[0] = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		rc = ng_errf(err, NG_ENOTFOUND, "%s: cannot read: %s", path, strerror(errno));
