@@ -229,7 +229,10 @@ int ext4img_make(const char *scratch, const struct ext4img_opts *o, struct ng_er
 		return NG_EIO;
 	if (st != 0) {
 		log_first_line(log, NULL, why, sizeof(why));
-		return ng_errf(err, NG_EIO, "mke2fs failed (exit %d): %s", st, why);
+		return ng_errf(err, NG_EIO,
+			       "mke2fs failed (exit %d): %s (do the --add files fit in --size, "
+			       "and the inodes in --inodes?)",
+			       st, why);
 	}
 	unlink(log);
 	initialize_ext2_error_table();
