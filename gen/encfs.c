@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,13 +242,55 @@ static int stage(const char *root, const struct encfs_opts *o, struct ng_err *er
 	return 0;
 }
 
+/* The LUKS2 header (pbkdf2, AF split, cryptsetup's 16 MiB keyslot-area
+ * wipe) and mke2fs are independent: the header is made in a thread while
+ * mke2fs runs, which takes about a third off the wall time on two cores. */
+struct luks_job {
+	const char *path;
+	const uint8_t (*pass)[32];
+	int npass;
+	uint8_t vk[LUKS_VOLUME_KEY_LEN];
+	int rc;
+	struct ng_err err;
+};
+
+static void *luks_job_run(void *arg)
+{
+	struct luks_job *j = arg;
+
+	j->rc = luks_format_file(j->path, j->pass, j->npass, j->vk, &j->err);
+	return NULL;
+}
+
+static int make_fs(const struct encfs_opts *o, const char *tmp, const char *plain,
+		   struct ng_err *err)
+{
+	struct ext4img_opts eo = {0};
+	char root[ENCFS_PATH_MAX];
+	int rc;
+
+	snprintf(root, sizeof(root), "%s/root", tmp);
+	rc = stage(root, o, err);
+	if (rc < 0)
+		return rc;
+	eo.blocks = (o->size - LUKS_DATA_OFFSET) / EXT4IMG_BLOCK;
+	eo.inodes = o->inodes ? o->inodes : EXT4IMG_DEFAULT_INODES;
+	eo.journal_mib = o->journal_mib ? o->journal_mib : EXT4IMG_DEFAULT_JOURNAL_MIB;
+	eo.uid = o->uid;
+	eo.gid = o->gid;
+	eo.srcdir = root;
+	return ext4img_make(plain, &eo, err);
+}
+
 int encfs_create(const char *out, const struct key *k, const struct encfs_opts *o,
 		 struct ng_err *err)
 {
-	struct ext4img_opts eo = {0};
 	struct safefile sf = {0};
-	uint8_t pass[2][KEY_PASSPHRASE_LEN], vk[LUKS_VOLUME_KEY_LEN];
-	char *tmp = NULL, root[ENCFS_PATH_MAX], plain[ENCFS_PATH_MAX];
+	struct luks_job job = {0};
+	pthread_t th;
+	int started = 0;
+	uint8_t pass[2][KEY_PASSPHRASE_LEN];
+	char *tmp = NULL, plain[ENCFS_PATH_MAX];
 	uint64_t written;
 	struct stat st;
 	int npass = 0, rc;
@@ -266,20 +309,7 @@ int encfs_create(const char *out, const struct key *k, const struct encfs_opts *
 	rc = make_private_tmpdir("nutgen-encfs", &tmp, err);
 	if (rc < 0)
 		goto out;
-	snprintf(root, sizeof(root), "%s/root", tmp);
 	snprintf(plain, sizeof(plain), "%s/plain.img", tmp);
-	rc = stage(root, o, err);
-	if (rc < 0)
-		goto out;
-	eo.blocks = (o->size - LUKS_DATA_OFFSET) / EXT4IMG_BLOCK;
-	eo.inodes = o->inodes ? o->inodes : EXT4IMG_DEFAULT_INODES;
-	eo.journal_mib = o->journal_mib ? o->journal_mib : EXT4IMG_DEFAULT_JOURNAL_MIB;
-	eo.uid = o->uid;
-	eo.gid = o->gid;
-	eo.srcdir = root;
-	rc = ext4img_make(plain, &eo, err);
-	if (rc < 0)
-		goto out;
 	rc = safefile_open(&sf, out, 0644, err);
 	if (rc < 0)
 		goto out;
@@ -287,18 +317,34 @@ int encfs_create(const char *out, const struct key *k, const struct encfs_opts *
 		rc = ng_errf(err, NG_EIO, "%s: %s", out, strerror(errno));
 		goto out;
 	}
-	rc = luks_format_file(sf.tmp, (const uint8_t(*)[32])pass, npass, vk, err);
+	job.path = sf.tmp;
+	job.pass = (const uint8_t(*)[32])pass;
+	job.npass = npass;
+	if (pthread_create(&th, NULL, luks_job_run, &job) == 0)
+		started = 1;
+	else
+		luks_job_run(&job);
+	rc = make_fs(o, tmp, plain, err);
+	if (started)
+		pthread_join(th, NULL);
+	started = 0;
+	if (rc == 0 && job.rc < 0) {
+		rc = job.rc;
+		*err = job.err;
+	}
 	if (rc < 0)
 		goto out;
-	rc = ext4img_encrypt(plain, sf.fd, LUKS_DATA_OFFSET, vk, &written, err);
+	rc = ext4img_encrypt(plain, sf.fd, LUKS_DATA_OFFSET, job.vk, &written, err);
 	if (rc < 0)
 		goto out;
 	rc = safefile_commit(&sf, err);
 out:
+	if (started)
+		pthread_join(th, NULL);
 	if (rc < 0)
 		safefile_abort(&sf);
 	OPENSSL_cleanse(pass, sizeof(pass));
-	OPENSSL_cleanse(vk, sizeof(vk));
+	OPENSSL_cleanse(job.vk, sizeof(job.vk));
 	if (tmp) {
 		remove_tree(tmp);
 		cleanup_unregister(tmp);
