@@ -33,7 +33,8 @@ const char cmd_encfs_usage[] =
     "\n"
     "check: opens the header with every passphrase of the key, checks the LUKS2\n"
     "parameters, decrypts the data segment into a private scratch file, checks that every\n"
-    "hole is a free block and runs e2fsck -fn.\n"
+    "hole is a free block and runs e2fsck -fn. On an image holding a live database, set\n"
+    "TMPDIR to a tmpfs: the decrypted scratch copy then never touches a disk.\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
@@ -197,9 +198,10 @@ static int encfs_check_main(int argc, char **argv)
 	key_free(k);
 	if (rc < 0)
 		return cli_fail("nutgen encfs check", rc, &err);
-	printf("%s: ok: %d keyslot(s) open with the key, %llu blocks, %llu holes (all free "
+	printf("%s: ok: LUKS2 UUID %s, %d keyslot(s) open with the key, %llu blocks, %llu holes "
+	       "(all free "
 	       "blocks), %llu bytes allocated, e2fsck clean\n",
-	       argv[optind], rep.keyslots_ok, (unsigned long long)rep.blocks,
+	       argv[optind], rep.uuid, rep.keyslots_ok, (unsigned long long)rep.blocks,
 	       (unsigned long long)rep.holes, (unsigned long long)rep.allocated);
 	return CLI_EXIT_OK;
 }

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,7 +217,8 @@ static int stage(const char *root, const struct encfs_opts *o, struct ng_err *er
 		rc = make_parents(root, o->adds[i].dst, err);
 		if (rc < 0)
 			return rc;
-		snprintf(p, sizeof(p), "%s/%s", root, o->adds[i].dst);
+		if (snprintf(p, sizeof(p), "%s/%s", root, o->adds[i].dst) >= (int)sizeof(p))
+			return ng_errf(err, NG_ELIMIT, "--add %s: path too long", o->adds[i].dst);
 		rc = copy_tree(o->adds[i].src, p, &entries, err);
 		if (rc < 0)
 			return rc;
@@ -226,7 +228,8 @@ static int stage(const char *root, const struct encfs_opts *o, struct ng_err *er
 	 * (seed-deployment.md §3.2). Written last: it wins over an --add. */
 	if (*marker) {
 		int fd;
-		snprintf(p, sizeof(p), "%s/%s", root, marker);
+		if (snprintf(p, sizeof(p), "%s/%s", root, marker) >= (int)sizeof(p))
+			return ng_errf(err, NG_ELIMIT, "--marker: path too long");
 		unlink(p);
 		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || fchmod(fd, 0644) < 0) {
@@ -239,13 +242,55 @@ static int stage(const char *root, const struct encfs_opts *o, struct ng_err *er
 	return 0;
 }
 
+/* The LUKS2 header (pbkdf2, AF split, cryptsetup's 16 MiB keyslot-area
+ * wipe) and mke2fs are independent: the header is made in a thread while
+ * mke2fs runs, which takes about a third off the wall time on two cores. */
+struct luks_job {
+	const char *path;
+	const uint8_t (*pass)[32];
+	int npass;
+	uint8_t vk[LUKS_VOLUME_KEY_LEN];
+	int rc;
+	struct ng_err err;
+};
+
+static void *luks_job_run(void *arg)
+{
+	struct luks_job *j = arg;
+
+	j->rc = luks_format_file(j->path, j->pass, j->npass, j->vk, &j->err);
+	return NULL;
+}
+
+static int make_fs(const struct encfs_opts *o, const char *tmp, const char *plain,
+		   struct ng_err *err)
+{
+	struct ext4img_opts eo = {0};
+	char root[ENCFS_PATH_MAX];
+	int rc;
+
+	snprintf(root, sizeof(root), "%s/root", tmp);
+	rc = stage(root, o, err);
+	if (rc < 0)
+		return rc;
+	eo.blocks = (o->size - LUKS_DATA_OFFSET) / EXT4IMG_BLOCK;
+	eo.inodes = o->inodes ? o->inodes : EXT4IMG_DEFAULT_INODES;
+	eo.journal_mib = o->journal_mib ? o->journal_mib : EXT4IMG_DEFAULT_JOURNAL_MIB;
+	eo.uid = o->uid;
+	eo.gid = o->gid;
+	eo.srcdir = root;
+	return ext4img_make(plain, &eo, err);
+}
+
 int encfs_create(const char *out, const struct key *k, const struct encfs_opts *o,
 		 struct ng_err *err)
 {
-	struct ext4img_opts eo = {0};
 	struct safefile sf = {0};
-	uint8_t pass[2][KEY_PASSPHRASE_LEN], vk[LUKS_VOLUME_KEY_LEN];
-	char *tmp = NULL, root[ENCFS_PATH_MAX], plain[ENCFS_PATH_MAX];
+	struct luks_job job = {0};
+	pthread_t th;
+	int started = 0;
+	uint8_t pass[2][KEY_PASSPHRASE_LEN];
+	char *tmp = NULL, plain[ENCFS_PATH_MAX];
 	uint64_t written;
 	struct stat st;
 	int npass = 0, rc;
@@ -264,20 +309,7 @@ int encfs_create(const char *out, const struct key *k, const struct encfs_opts *
 	rc = make_private_tmpdir("nutgen-encfs", &tmp, err);
 	if (rc < 0)
 		goto out;
-	snprintf(root, sizeof(root), "%s/root", tmp);
 	snprintf(plain, sizeof(plain), "%s/plain.img", tmp);
-	rc = stage(root, o, err);
-	if (rc < 0)
-		goto out;
-	eo.blocks = (o->size - LUKS_DATA_OFFSET) / EXT4IMG_BLOCK;
-	eo.inodes = o->inodes ? o->inodes : EXT4IMG_DEFAULT_INODES;
-	eo.journal_mib = o->journal_mib ? o->journal_mib : EXT4IMG_DEFAULT_JOURNAL_MIB;
-	eo.uid = o->uid;
-	eo.gid = o->gid;
-	eo.srcdir = root;
-	rc = ext4img_make(plain, &eo, err);
-	if (rc < 0)
-		goto out;
 	rc = safefile_open(&sf, out, 0644, err);
 	if (rc < 0)
 		goto out;
@@ -285,24 +317,45 @@ int encfs_create(const char *out, const struct key *k, const struct encfs_opts *
 		rc = ng_errf(err, NG_EIO, "%s: %s", out, strerror(errno));
 		goto out;
 	}
-	rc = luks_format_file(sf.tmp, (const uint8_t(*)[32])pass, npass, vk, err);
+	job.path = sf.tmp;
+	job.pass = (const uint8_t(*)[32])pass;
+	job.npass = npass;
+	if (pthread_create(&th, NULL, luks_job_run, &job) == 0)
+		started = 1;
+	else
+		luks_job_run(&job);
+	rc = make_fs(o, tmp, plain, err);
+	if (started)
+		pthread_join(th, NULL);
+	started = 0;
+	if (rc == 0 && job.rc < 0) {
+		rc = job.rc;
+		*err = job.err;
+	}
 	if (rc < 0)
 		goto out;
-	rc = ext4img_encrypt(plain, sf.fd, LUKS_DATA_OFFSET, vk, &written, err);
+	rc = ext4img_encrypt(plain, sf.fd, LUKS_DATA_OFFSET, job.vk, &written, err);
 	if (rc < 0)
 		goto out;
 	rc = safefile_commit(&sf, err);
 out:
+	if (started)
+		pthread_join(th, NULL);
 	if (rc < 0)
 		safefile_abort(&sf);
 	OPENSSL_cleanse(pass, sizeof(pass));
-	OPENSSL_cleanse(vk, sizeof(vk));
+	OPENSSL_cleanse(job.vk, sizeof(job.vk));
 	if (tmp) {
 		remove_tree(tmp);
 		cleanup_unregister(tmp);
 		free(tmp);
 	}
 	return rc;
+}
+
+int encfs_uuid(const char *path, char out[37], struct ng_err *err)
+{
+	return luks_uuid(path, out, err);
 }
 
 int encfs_check(const char *path, const struct key *k, struct encfs_report *rep, struct ng_err *err)
@@ -313,6 +366,8 @@ int encfs_check(const char *path, const struct key *k, struct encfs_report *rep,
 	int npass = 0, fd = -1, rc;
 
 	memset(rep, 0, sizeof(*rep));
+	if (luks_uuid(path, rep->uuid, err) < 0)
+		rep->uuid[0] = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		rc = ng_errf(err, NG_ENOTFOUND, "%s: cannot read: %s", path, strerror(errno));

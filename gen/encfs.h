@@ -46,11 +46,16 @@ int encfs_validate(const struct encfs_opts *o, struct ng_err *err);
 int encfs_create(const char *out, const struct key *k, const struct encfs_opts *o,
 		 struct ng_err *err);
 
+/* The image's LUKS2 UUID ("xxxxxxxx-xxxx-...", 36 characters + NUL), which
+ * identifies it for the bundle manifest and nutapply's overwrite guard. */
+int encfs_uuid(const char *path, char out[37], struct ng_err *err);
+
 struct encfs_report {
 	int keyslots_ok;    /* passphrases of the key that opened a keyslot */
 	uint64_t blocks;    /* file system blocks */
 	uint64_t holes;	    /* blocks left as holes (all free) */
 	uint64_t allocated; /* bytes allocated on disk */
+	char uuid[37];	    /* LUKS2 UUID */
 };
 
 /* Opens the header, checks parameters and every passphrase of the key,

@@ -229,7 +229,10 @@ int ext4img_make(const char *scratch, const struct ext4img_opts *o, struct ng_er
 		return NG_EIO;
 	if (st != 0) {
 		log_first_line(log, NULL, why, sizeof(why));
-		return ng_errf(err, NG_EIO, "mke2fs failed (exit %d): %s", st, why);
+		return ng_errf(err, NG_EIO,
+			       "mke2fs failed (exit %d): %s (do the --add files fit in --size, "
+			       "and the inodes in --inodes?)",
+			       st, why);
 	}
 	unlink(log);
 	initialize_ext2_error_table();
@@ -270,7 +273,7 @@ static EVP_CIPHER_CTX *xts_new(const uint8_t vk[64], int enc)
 	return ctx;
 }
 
-static int open_fs(const char *path, ext2_filsys *fs, struct ng_err *err)
+static int open_fs(const char *path, const char *name, ext2_filsys *fs, struct ng_err *err)
 {
 	errcode_t e;
 
@@ -282,7 +285,7 @@ static int open_fs(const char *path, ext2_filsys *fs, struct ng_err *err)
 	if (e) {
 		if (*fs)
 			ext2fs_close_free(fs);
-		return ng_errf(err, NG_EVERIFY, "%s: reading the ext4 block bitmaps: %s", path,
+		return ng_errf(err, NG_EVERIFY, "%s: reading the ext4 block bitmaps: %s", name,
 			       error_message(e));
 	}
 	return 0;
@@ -298,7 +301,7 @@ int ext4img_encrypt(const char *scratch, int out_fd, uint64_t data_offset, const
 	int in = -1, rc;
 
 	*written = 0;
-	rc = open_fs(scratch, &fs, err);
+	rc = open_fs(scratch, scratch, &fs, err);
 	if (rc < 0)
 		return rc;
 	nblocks = ext2fs_blocks_count(fs->super);
@@ -426,7 +429,7 @@ int ext4img_decrypt_check(int in_fd, uint64_t data_offset, uint64_t blocks, cons
 	}
 	close(out);
 	out = -1;
-	rc = open_fs(plain, &fs, err);
+	rc = open_fs(plain, "decrypted image", &fs, err);
 	if (rc < 0)
 		goto done;
 	if (ext2fs_blocks_count(fs->super) != blocks) {

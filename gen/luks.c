@@ -253,3 +253,23 @@ out:
 	crypt_free(cd);
 	return rc;
 }
+
+int luks_uuid(const char *path, char out[LUKS_UUID_LEN], struct ng_err *err)
+{
+	struct crypt_device *cd = NULL;
+	const char *u;
+	int rc, r;
+
+	rc = luks_init(&cd, path, err);
+	if (rc < 0)
+		return rc;
+	r = crypt_load(cd, CRYPT_LUKS2, NULL);
+	u = r < 0 ? NULL : crypt_get_uuid(cd);
+	if (!u || strlen(u) != LUKS_UUID_LEN - 1)
+		rc = r < 0 ? luks_fail(err, NG_EINVAL, path, "not a LUKS2 image", r)
+			   : ng_errf(err, NG_EINVAL, "%s: LUKS2 header without a UUID", path);
+	else
+		memcpy(out, u, LUKS_UUID_LEN);
+	crypt_free(cd);
+	return rc;
+}

@@ -30,4 +30,9 @@ int luks_format_file(const char *path, const uint8_t (*pass)[32], int npass,
  * the volume key with the passphrase. Wrong passphrase: NG_EVERIFY. */
 int luks_volume_key(const char *path, const uint8_t pass[32], uint8_t vk[LUKS_VOLUME_KEY_LEN],
 		    struct ng_err *err);
+/* The LUKS2 header's UUID (36 characters + NUL): the identity nutapply can
+ * compare before touching a blob, since --persistent rewrites the rest of
+ * the header on every read-write boot (sidecars.md §8.6). */
+#define LUKS_UUID_LEN 37
+int luks_uuid(const char *path, char out[LUKS_UUID_LEN], struct ng_err *err);
 #endif

@@ -75,6 +75,22 @@ expect_clean_fail 1 "kek-kid" "$NUTGEN" key new --type oct-HSM --out "$T/out.d/k
 	--kek "$T/r2048.pub" --kek-kid http://x/keys/y --byok-out "$T/out.d/b"
 expect_clean_fail 2 "expected oct-HSM or RSA-HSM" "$NUTGEN" key new --type EC-HSM --out "$T/out.d/k"
 
+# encfs check on things that are not encfs images.
+head -c 67108864 /dev/zero >"$T/zero.img"
+expect_exit 1 "$NUTGEN" encfs check "$T/zero.img" --key-file "$T/good.key"
+expect_err "not a LUKS2 image"
+head -c 1000 /dev/zero >"$T/small.img"
+expect_exit 1 "$NUTGEN" encfs check "$T/small.img" --key-file "$T/good.key"
+expect_err "not an encfs image"
+expect_exit 1 "$NUTGEN" encfs check "$T/none.img" --key-file "$T/good.key"
+expect_err "cannot read"
+expect_exit 2 "$NUTGEN" encfs check --key-file "$T/good.key"
+expect_exit 2 "$NUTGEN" encfs frobnicate
+expect_exit 0 "$NUTGEN" encfs create --help
+grep -q "^Usage: nutgen encfs" "$T/out" || fail "encfs create --help"
+expect_exit 0 "$NUTGEN" key new --help
+grep -q "^Usage: nutgen key new" "$T/out" || fail "key new --help"
+
 # Existing files are never replaced.
 echo keep >"$T/exists"
 expect_exit 1 "$NUTGEN" key new --type oct-HSM --out "$T/exists"

@@ -69,6 +69,7 @@ debugfs -R "stat /lost+found" "$T/plain.img" 2>/dev/null | grep -q "User:     0 
 # nutgen's own check agrees, and refuses another key.
 expect_exit 0 "$NUTGEN" encfs check "$T/e.img" --key-file "$T/rsa.key"
 grep -q "2 keyslot(s)" "$T/out" || fail "check: $(cat "$T/out")"
+grep -q "LUKS2 UUID $(cryptsetup luksUUID "$T/e.img")," "$T/out" || fail "check UUID: $(cat "$T/out")"
 head -c 32 /dev/urandom >"$T/other.key"
 expect_exit 1 "$NUTGEN" encfs check "$T/e.img" --key-file "$T/other.key"
 expect_err "no keyslot opens"
