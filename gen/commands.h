@@ -1,6 +1,7 @@
 /* The subcommands of nutgen, one file each (gen/cmd_NAME.c defines
  * `int FUNC(int argc, char **argv)` and `const char FUNC_usage[]`).
  * CMD(name, function, one-line summary); keep the list sorted by name. */
+CMD("diff", cmd_diff, "semantic diff of two bundles for reviewers (exit 1 when different)")
 CMD("keygen", cmd_keygen, "make an Ed25519 key pair for signing bundles")
 CMD("pack", cmd_pack, "low-level: pack member files into a signed bundle")
 CMD("show", cmd_show, "show what a bundle contains: identity, images, signers, members")
