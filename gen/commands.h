@@ -1,6 +1,8 @@
 /* The subcommands of nutgen, one file each (gen/cmd_NAME.c defines
  * `int FUNC(int argc, char **argv)` and `const char FUNC_usage[]`).
  * CMD(name, function, one-line summary); keep the list sorted by name. */
+CMD("build", cmd_build, "build a signed bundle from a deployment file")
+CMD("diff", cmd_diff, "semantic diff of two bundles for reviewers (exit 1 when different)")
 CMD("encfs", cmd_encfs, "create or check the LUKS2-encrypted ext4 volume image (encfs.img)")
 CMD("explain", cmd_explain, "explain the policy and key release of a deployment for review")
 CMD("image", cmd_image, "read and verify a container image archive (image inspect)")
