@@ -116,8 +116,9 @@ static int lro_wait(struct arm_client *a, const struct http_resp *first, const c
 	if (!h)
 		return 0;
 	if (strlen(h) >= sizeof(url) || strncmp(h, a->base, bl) != 0 || h[bl] != '/')
-		return ng_errf(err, NG_ENET, "%s: operation URL is not on %s; refusing to follow it",
-			       what, a->base);
+		return ng_errf(err, NG_ENET,
+			       "%s: operation URL is not on %s; refusing to follow it", what,
+			       a->base);
 	snprintf(url, sizeof(url), "%s", h);
 	for (;;) {
 		struct http_resp r;
@@ -125,8 +126,10 @@ static int lro_wait(struct arm_client *a, const struct http_resp *first, const c
 		const char *st;
 
 		if (now_s() + wait > deadline)
-			return ng_errf(err, NG_ENET, "%s: still running at the deadline; check it "
-					"in the portal, then run again", what);
+			return ng_errf(err, NG_ENET,
+				       "%s: still running at the deadline; check it "
+				       "in the portal, then run again",
+				       what);
 		sleep_s(wait);
 		http_resp_init(&r);
 		rc = call(a, "GET", url, NULL, NULL, &r, &j, err);
@@ -189,9 +192,10 @@ int arm_fill_secure_params(const cJSON *tmpl, cJSON *params, const char *storage
 		const char *type = az_json_str(p, "type"), *v = NULL, *fix;
 		if (!type || strcasecmp(type, "securestring") != 0) {
 			if (type && !strcasecmp(type, "secureobject"))
-				return ng_errf(err, NG_EINVAL,
-					       "template parameter %s: secureobject is not supported",
-					       p->string);
+				return ng_errf(
+				    err, NG_EINVAL,
+				    "template parameter %s: secureobject is not supported",
+				    p->string);
 			continue;
 		}
 		if (!strcmp(p->string, "storageAccountKey")) {
@@ -316,8 +320,7 @@ int arm_deploy(struct arm_client *a, const char *name, const cJSON *tmpl, const 
 	return rc;
 }
 
-static int group_path(const char *group, const char *tail, char *path, size_t n,
-		      struct ng_err *err)
+static int group_path(const char *group, const char *tail, char *path, size_t n, struct ng_err *err)
 {
 	int rc = name_ok("container group", group, 63, "-", err);
 	if (!rc)
@@ -350,8 +353,8 @@ int arm_group_get(struct arm_client *a, const char *group, cJSON **out, struct n
 }
 
 /* A POST or DELETE on the group, then its async operation if any. */
-static int group_op(struct arm_client *a, const char *method, const char *group,
-		    const char *tail, const char *what, double timeout_s, struct ng_err *err)
+static int group_op(struct arm_client *a, const char *method, const char *group, const char *tail,
+		    const char *what, double timeout_s, struct ng_err *err)
 {
 	char path[200];
 	struct http_resp r;
@@ -373,15 +376,13 @@ static int group_op(struct arm_client *a, const char *method, const char *group,
 	return rc;
 }
 
-int arm_group_restart(struct arm_client *a, const char *group, double timeout_s,
-		      struct ng_err *err)
+int arm_group_restart(struct arm_client *a, const char *group, double timeout_s, struct ng_err *err)
 {
 	return group_op(a, "POST", group, "/restart", "arm: restart container group", timeout_s,
 			err);
 }
 
-int arm_group_delete(struct arm_client *a, const char *group, double timeout_s,
-		     struct ng_err *err)
+int arm_group_delete(struct arm_client *a, const char *group, double timeout_s, struct ng_err *err)
 {
 	double deadline = now_s() + timeout_s;
 	cJSON *g = NULL;
@@ -392,8 +393,10 @@ int arm_group_delete(struct arm_client *a, const char *group, double timeout_s,
 	while (!rc && !(rc = arm_group_get(a, group, &g, err))) {
 		cJSON_Delete(g);
 		if (now_s() + a->poll_s > deadline)
-			return ng_errf(err, NG_ENET, "arm: container group %s still exists at the "
-					"deadline", group);
+			return ng_errf(err, NG_ENET,
+				       "arm: container group %s still exists at the "
+				       "deadline",
+				       group);
 		sleep_s(a->poll_s);
 	}
 	return rc == NG_ENOTFOUND ? 0 : rc;
@@ -413,19 +416,22 @@ int arm_group_wait_running(struct arm_client *a, const char *group, double timeo
 		const char *ps = az_json_str(g, "properties.provisioningState");
 		if (!ps || strcmp(ps, "Succeeded") != 0)
 			snprintf(why, sizeof(why), "provisioning is %s", ps ? ps : "unknown");
-		cJSON_ArrayForEach(c, cJSON_GetObjectItem(cJSON_GetObjectItem(g, "properties"),
-							  "containers"))
+		cJSON_ArrayForEach(
+		    c, cJSON_GetObjectItem(cJSON_GetObjectItem(g, "properties"), "containers"))
 		{
 			const cJSON *cs = cJSON_GetObjectItem(
-			    cJSON_GetObjectItem(cJSON_GetObjectItem(c, "properties"), "instanceView"),
+			    cJSON_GetObjectItem(cJSON_GetObjectItem(c, "properties"),
+						"instanceView"),
 			    "currentState");
 			const char *st = az_json_str(cs, "state");
 			if (!why[0] && (!st || strcmp(st, "Running") != 0))
 				snprintf(why, sizeof(why), "container %.40s is %.20s%s%.80s%s",
 					 az_json_str(c, "name") ? az_json_str(c, "name") : "?",
-					 st ? st : "unknown", az_json_str(cs, "detailStatus") ? " (" : "",
-					 az_json_str(cs, "detailStatus") ? az_json_str(cs, "detailStatus")
-									 : "",
+					 st ? st : "unknown",
+					 az_json_str(cs, "detailStatus") ? " (" : "",
+					 az_json_str(cs, "detailStatus")
+					     ? az_json_str(cs, "detailStatus")
+					     : "",
 					 az_json_str(cs, "detailStatus") ? ")" : "");
 		}
 		cJSON_Delete(g);

@@ -1,4 +1,5 @@
 /* The subcommands of nutapply, one file each (apply/cmd_NAME.c defines
  * `int FUNC(int argc, char **argv)` and `const char FUNC_usage[]`).
  * CMD(name, function, one-line summary); keep the list sorted by name. */
+CMD("key", cmd_key, "import the mint key or update its release policy in Key Vault, or show it")
 CMD("volume", cmd_volume, "upload the volume image to its page blob, or show the blob's state")
