@@ -95,7 +95,7 @@ static int call(struct arm_client *a, const char *method, const char *path, cons
 		snprintf(url, sizeof(url), "%s", path);
 	else
 		snprintf(url, sizeof(url), "%s%s%s?api-version=%s", a->base,
-			 path[0] == '/' ? "" : a->scope, path, api);
+			 strncmp(path, "/subscriptions/", 15) ? a->scope : "", path, api);
 	return az_call(&a->api, method, url, body, 1, resp, json, err);
 }
 
@@ -105,10 +105,12 @@ static int call(struct arm_client *a, const char *method, const char *path, cons
 static int lro_wait(struct arm_client *a, const struct http_resp *first, const char *what,
 		    double deadline, struct ng_err *err)
 {
+	/* http_resp_header's answer lives until its next call: read the wait
+	 * first, then copy the URL. */
+	double wait = retry_after(a, first);
 	const char *h = http_resp_header(first, "Azure-AsyncOperation");
 	int async = h != NULL, rc = 0;
 	char url[4096];
-	double wait = retry_after(a, first);
 	size_t bl = strlen(a->base);
 
 	if (!h)
