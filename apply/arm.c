@@ -101,9 +101,11 @@ static int call(struct arm_client *a, const char *method, const char *path, cons
 
 /* Follows an async operation (§4.2): Azure-AsyncOperation when given (its
  * body's status), else Location (202 while running). Only URLs on the
- * configured ARM host are followed. Returns 0 when it succeeded. */
+ * configured ARM host are followed. Returns 0 when it succeeded, or when it
+ * ended in failure and `soft` (the caller reads the resource for ARM's
+ * detailed reason). */
 static int lro_wait(struct arm_client *a, const struct http_resp *first, const char *what,
-		    double deadline, struct ng_err *err)
+		    double deadline, int soft, struct ng_err *err)
 {
 	/* http_resp_header's answer lives until its next call: read the wait
 	 * first, then copy the URL. */
@@ -139,12 +141,13 @@ static int lro_wait(struct arm_client *a, const struct http_resp *first, const c
 			if (!strcasecmp(st, "Succeeded"))
 				rc = 1;
 			else if (!strcasecmp(st, "Failed") || !strcasecmp(st, "Canceled"))
-				rc = ng_errf(err, NG_ENET, "%s: %s: %s", what, st,
-					     az_json_str(j, "error.message")
-						 ? az_json_str(j, "error.message")
-						 : "no message");
+				rc = soft ? 1
+					  : ng_errf(err, NG_ENET, "%s: %s: %s", what, st,
+						    az_json_str(j, "error.message")
+							? az_json_str(j, "error.message")
+							: "no message");
 		} else if (!rc && !async && r.status != 202) {
-			rc = r.status < 300 ? 1 : http_status_err(&r, err, NG_ENET, what);
+			rc = r.status < 300 || soft ? 1 : http_status_err(&r, err, NG_ENET, what);
 		} else if (!rc && (async || r.status != 202)) {
 			rc = http_status_err(&r, err, NG_ENET, what);
 		}
@@ -295,7 +298,7 @@ int arm_deploy(struct arm_client *a, const char *name, const cJSON *tmpl, const 
 	    !(r.status == 409 && !strcmp(r.error_code, "DeploymentActive")))
 		rc = http_status_err(&r, err, NG_ENET, what);
 	else if (!rc)
-		rc = lro_wait(a, &r, what, deadline, err);
+		rc = lro_wait(a, &r, what, deadline, 1, err);
 	http_resp_free(&r);
 	for (int polls = 0; !rc; polls++) {
 		/* The final word is the deployment's own state (§4.2). */
@@ -372,7 +375,7 @@ static int group_op(struct arm_client *a, const char *method, const char *group,
 	else if (!rc && r.status != 200 && r.status != 202 && r.status != 204)
 		rc = http_status_err(&r, err, NG_ENET, what);
 	else if (!rc)
-		rc = lro_wait(a, &r, what, now_s() + timeout_s, err);
+		rc = lro_wait(a, &r, what, now_s() + timeout_s, 0, err);
 	http_resp_free(&r);
 	cJSON_Delete(j);
 	return rc;
@@ -436,8 +439,9 @@ int arm_group_wait_running(struct arm_client *a, const char *group, double timeo
 					     : "",
 					 az_json_str(cs, "detailStatus") ? ")" : "");
 		}
+		int failed = ps && !strcmp(ps, "Failed");
 		cJSON_Delete(g);
-		if (ps && !strcmp(ps, "Failed"))
+		if (failed)
 			return ng_errf(err, NG_ENET, "arm: container group %s: %s", group, why);
 		if (!why[0])
 			return 0;
