@@ -47,8 +47,6 @@ const char cmd_verify_usage[] =
     "Exit status: 0 when every check holds, 1 when one fails or an input is refused,\n"
     "2 on usage errors.\n";
 
-#define FILE_MAX (2 * JWT_MAX)
-
 struct verify_opts {
 	const char *bundle, *url, *token, *report, *certs, *nonce, *hostdata, *endpoint, *jwks;
 	const char *ca_file;
@@ -94,7 +92,7 @@ static int bundle_facts(const struct verify_opts *o, uint8_t hd[32], char *endpo
 	uint8_t trust[8][SIGKEY_PUB_LEN];
 	struct bundle_read_opts ro = {0};
 	struct bundle *b = NULL;
-	const struct bundle_member *pol;
+	const struct bundle_member *pol, *txt;
 	const cJSON *m, *h, *e;
 	char hex[65];
 	int rc = 0;
@@ -112,16 +110,19 @@ static int bundle_facts(const struct verify_opts *o, uint8_t hd[32], char *endpo
 	e = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "deployment"),
 					     "attestation_endpoint");
 	pol = bundle_member_get(b, "policy.rego");
+	txt = bundle_member_get(b, "hostdata.txt");
 	if (pol)
 		hex_encode(pol->sha256, 32, hex);
 	if (!pol)
 		rc = ng_errf(err, NG_EINVAL, "%s: no policy.rego: not a deployment bundle",
 			     o->bundle);
-	else if (!cJSON_IsString(h) || strcmp(h->valuestring, hex))
-		rc = ng_errf(err, NG_EVERIFY,
-			     "%s: manifest policy.hostdata differs from SHA-256 of policy.rego: "
-			     "rebuild the bundle",
-			     o->bundle);
+	else if (!cJSON_IsString(h) || strcmp(h->valuestring, hex) ||
+		 (txt && (!txt->data || strncmp((char *)txt->data, hex, 64))))
+		rc = ng_errf(
+		    err, NG_EVERIFY,
+		    "%s: policy.hostdata or hostdata.txt differs from SHA-256 of policy.rego: "
+		    "rebuild the bundle",
+		    o->bundle);
 	else if (!cJSON_IsString(e) && !o->endpoint && (o->url || o->token))
 		rc = ng_errf(err, NG_EINVAL,
 			     "%s: no deployment.attestation_endpoint: give --attestation-endpoint",
