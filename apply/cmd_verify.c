@@ -156,13 +156,20 @@ static int check_token(const struct verify_opts *o, const char *provider, const 
 
 	if (o->url) {
 		char u[1024];
-		snprintf(u, sizeof(u), "%s/v1/attestation/info", o->url);
-		if (fetch(o, u, 65536, &body, &n, err) == 0) {
+		int ul = (int)strlen(o->url);
+		while (ul > 0 && o->url[ul - 1] == '/')
+			ul--;
+		if (ul > 900)
+			return ng_errf(err, NG_EUSAGE, "--url: longer than 900 characters");
+		snprintf(u, sizeof(u), "%.*s/v1/attestation/info", ul, o->url);
+		if (fetch(o, u, 65536, &body, &n, err) == 0)
 			verdict_add(v, "mint.attestation-info", VERDICT_INFO, "", body);
-			free(body);
-		}
-		snprintf(u, sizeof(u), "%s/v1/attestation%s%s", o->url, nonce_hex ? "?nonce=" : "",
-			 nonce_hex ? nonce_hex : "");
+		else
+			verdict_add(v, "mint.attestation-info", VERDICT_INFO, "", err->msg);
+		free(body);
+		body = NULL;
+		snprintf(u, sizeof(u), "%.*s/v1/attestation%s%s", ul, o->url,
+			 nonce_hex ? "?nonce=" : "", nonce_hex ? nonce_hex : "");
 		rc = fetch(o, u, MAA_BODY_MAX, &body, &n, err);
 	} else if ((rc = read_text(o->token, MAA_BODY_MAX, &body, &n, err)) < 0) {
 		goto out;

@@ -54,7 +54,7 @@ cat >"$S/routes.json" <<ROUTES
  "/certs": "$S/jwks.json"}
 ROUTES
 
-expect_exit 0 $NUTAPPLY verify "$T/b.tgz" --trust "$T/sign.pub" --url "$URL" --ca-file "$S/ca.pem" \
+expect_exit 0 $NUTAPPLY verify "$T/b.tgz" --trust "$T/sign.pub" --url "$URL/" --ca-file "$S/ca.pem" \
 	--nonce $NONCE
 grep -q '^info  mint.attestation-info .*attestation_available' "$T/out" || fail "no info row: $(cat "$T/out")"
 grep -q '^ok    maa.nonce' "$T/out" || fail "no nonce row"
