@@ -583,8 +583,14 @@ static int judge(struct xfer *x, CURLcode rc, double *wait, struct ng_err *err)
 			ms = http_backoff_ms(r->tries, c->o.backoff_base_s, c->o.backoff_max_s,
 					     rnd01());
 		*wait = ms / 1000.0;
-		if (now_s() - x->t0 + *wait + 1 < budget)
+		if (now_s() - x->t0 + *wait + 1 < budget) {
+			if (c->debug)
+				fprintf(stderr, "http: retry in %.3fs%s\n", *wait,
+					ms >= 0 && http_resp_header(r, "retry-after")
+					    ? " (Retry-After)"
+					    : "");
 			return 1;
+		}
 	}
 	if (!rc)
 		return 0;
