@@ -20,7 +20,7 @@ const struct tarr_limits TARR_DEFAULT_LIMITS = {
 
 struct tarr {
 	z_stream z;
-	int fd, zdone, eof_in, ended;
+	int fd, zdone, eof_in, ended, started;
 	const char *label;
 	struct tarr_limits lim;
 	uint64_t tar_bytes;
@@ -64,15 +64,32 @@ uint64_t tarr_tar_bytes(const struct tarr *r)
 	return r->tar_bytes;
 }
 
+/* The gzip header tarw writes (RFC 1952 §2.3: ID1 ID2 CM=8, FLG 0, MTIME 0,
+ * XFL 0, OS 3); anything else is refused so that no byte of a bundle can
+ * change without verification failing (SPEC §2.1). */
+static const uint8_t gzip_header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+
 static int fill(struct tarr *r, struct ng_err *err)
 {
 	ssize_t n;
+	size_t have = 0;
 
-	do
-		n = read(r->fd, r->in, INBUF);
-	while (n < 0 && errno == EINTR);
+	do {
+		n = read(r->fd, r->in + have, INBUF - have);
+		if (n > 0)
+			have += (size_t)n;
+	} while ((n < 0 && errno == EINTR) || (n > 0 && !r->started && have < sizeof(gzip_header)));
 	if (n < 0)
 		return ng_errf(err, NG_EIO, "%s: read failed: %s", r->label, strerror(errno));
+	if (!r->started) {
+		r->started = 1;
+		if (have < sizeof(gzip_header) || memcmp(r->in, gzip_header, sizeof(gzip_header)))
+			return ng_errf(err, NG_EINVAL,
+				       "%s: not a bundle: the gzip header is not the canonical one "
+				       "(SPEC §2.1)",
+				       r->label);
+	}
+	n = (ssize_t)have;
 	if (n == 0)
 		r->eof_in = 1;
 	r->z.next_in = r->in;
@@ -527,11 +544,17 @@ int tarr_next(struct tarr *r, const struct tarr_entry **e, struct ng_err *err)
 	r->cur.sparse = x.sparse;
 	r->cur.size = x.sparse ? x.realsize : stored;
 	r->cur.nmap = 0;
-	if (r->cur.size > r->lim.max_member_size || stored > r->lim.max_tar_bytes) {
+	if (r->cur.size > r->lim.max_member_size) {
 		rc = ng_errf(err, NG_ELIMIT,
 			     "%s: member '%s' of %" PRIu64 " bytes is over the limit of %" PRIu64,
-			     r->label, x.name, r->cur.size > stored ? r->cur.size : stored,
-			     r->lim.max_member_size);
+			     r->label, x.name, r->cur.size, r->lim.max_member_size);
+		goto done;
+	}
+	if (stored > r->lim.max_tar_bytes - r->tar_bytes) {
+		rc = ng_errf(err, NG_ELIMIT,
+			     "%s: member '%s' stores %" PRIu64
+			     " bytes, over the decompression cap of %" PRIu64 " (a bomb?)",
+			     r->label, x.name, stored, r->lim.max_tar_bytes);
 		goto done;
 	}
 	r->pad = tar_pad(stored);
