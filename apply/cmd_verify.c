@@ -47,8 +47,6 @@ const char cmd_verify_usage[] =
     "Exit status: 0 when every check holds, 1 when one fails or an input is refused,\n"
     "2 on usage errors.\n";
 
-#define FILE_MAX (2 * JWT_MAX)
-
 struct verify_opts {
 	const char *bundle, *url, *token, *report, *certs, *nonce, *hostdata, *endpoint, *jwks;
 	const char *ca_file;
@@ -84,17 +82,41 @@ static int fetch(const struct verify_opts *o, const char *url, size_t max, char 
 	return rc;
 }
 
+/* The release policy's authority (the provider whose tokens Key Vault
+ * accepts) into ep; its hostdata claim must be the bundle's. */
+static int release_policy_facts(const struct bundle_member *rp, const char *hex, char *ep,
+				size_t elen)
+{
+	cJSON *j = rp && rp->data ? cJSON_Parse((const char *)rp->data) : NULL;
+	const cJSON *any = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "anyOf"), 0), *c;
+	const char *auth = jwt_str(any, "authority");
+	int ok = auth != NULL;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(any, "allOf"))
+	{
+		const char *cl = jwt_str(c, "claim"), *eq = jwt_str(c, "equals");
+		if (cl && !strcmp(cl, "x-ms-sevsnpvm-hostdata") && (!eq || strcmp(eq, hex)))
+			ok = 0;
+	}
+	if (ok)
+		snprintf(ep, elen, "%s", auth);
+	cJSON_Delete(j);
+	return ok;
+}
+
 /* The expected hostdata and provider from a bundle: it is read and checked
  * completely (signatures, digests) before anything is fetched. hostdata is
  * the SHA-256 of policy.rego, which the manifest records as that member's
- * digest; the manifest's policy.hostdata must agree. */
+ * digest; policy.hostdata, hostdata.txt and the release policy must agree.
+ * The provider is the release policy's authority (SPEC's
+ * deployment.attestation_endpoint when there is no release policy). */
 static int bundle_facts(const struct verify_opts *o, uint8_t hd[32], char *endpoint, size_t elen,
 			struct verdict *v, struct ng_err *err)
 {
 	uint8_t trust[8][SIGKEY_PUB_LEN];
 	struct bundle_read_opts ro = {0};
 	struct bundle *b = NULL;
-	const struct bundle_member *pol;
+	const struct bundle_member *pol, *txt, *rp;
 	const cJSON *m, *h, *e;
 	char hex[65];
 	int rc = 0;
@@ -112,23 +134,34 @@ static int bundle_facts(const struct verify_opts *o, uint8_t hd[32], char *endpo
 	e = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "deployment"),
 					     "attestation_endpoint");
 	pol = bundle_member_get(b, "policy.rego");
+	txt = bundle_member_get(b, "hostdata.txt");
+	rp = bundle_member_get(b, "release-policy.json");
+	*endpoint = 0;
 	if (pol)
 		hex_encode(pol->sha256, 32, hex);
 	if (!pol)
 		rc = ng_errf(err, NG_EINVAL, "%s: no policy.rego: not a deployment bundle",
 			     o->bundle);
-	else if (!cJSON_IsString(h) || strcmp(h->valuestring, hex))
+	else if (!cJSON_IsString(h) || strcmp(h->valuestring, hex) ||
+		 (txt && (!txt->data || strncmp((char *)txt->data, hex, 64))))
+		rc = ng_errf(
+		    err, NG_EVERIFY,
+		    "%s: policy.hostdata or hostdata.txt differs from SHA-256 of policy.rego: "
+		    "rebuild the bundle",
+		    o->bundle);
+	else if (rp && !release_policy_facts(rp, hex, endpoint, elen))
 		rc = ng_errf(err, NG_EVERIFY,
-			     "%s: manifest policy.hostdata differs from SHA-256 of policy.rego: "
+			     "%s: release-policy.json has no authority or another hostdata: "
 			     "rebuild the bundle",
 			     o->bundle);
-	else if (!cJSON_IsString(e) && !o->endpoint && (o->url || o->token))
+	else if (!rp && cJSON_IsString(e))
+		snprintf(endpoint, elen, "%s", e->valuestring);
+	if (rc == 0 && !*endpoint && !o->endpoint && (o->url || o->token))
 		rc = ng_errf(err, NG_EINVAL,
-			     "%s: no deployment.attestation_endpoint: give --attestation-endpoint",
+			     "%s: names no attestation provider: give --attestation-endpoint",
 			     o->bundle);
 	if (rc == 0) {
 		memcpy(hd, pol->sha256, 32);
-		snprintf(endpoint, elen, "%s", cJSON_IsString(e) ? e->valuestring : "");
 		hex_encode(b->file_sha256, 32, hex);
 		verdict_addf(v, "bundle", VERDICT_INFO, "",
 			     "sha256 %s, serial %llu, %zu signature(s), %u trusted%s", hex,
@@ -155,13 +188,20 @@ static int check_token(const struct verify_opts *o, const char *provider, const 
 
 	if (o->url) {
 		char u[1024];
-		snprintf(u, sizeof(u), "%s/v1/attestation/info", o->url);
-		if (fetch(o, u, 65536, &body, &n, err) == 0) {
+		int ul = (int)strlen(o->url);
+		while (ul > 0 && o->url[ul - 1] == '/')
+			ul--;
+		if (ul > 900)
+			return ng_errf(err, NG_EUSAGE, "--url: longer than 900 characters");
+		snprintf(u, sizeof(u), "%.*s/v1/attestation/info", ul, o->url);
+		if (fetch(o, u, 65536, &body, &n, err) == 0)
 			verdict_add(v, "mint.attestation-info", VERDICT_INFO, "", body);
-			free(body);
-		}
-		snprintf(u, sizeof(u), "%s/v1/attestation%s%s", o->url, nonce_hex ? "?nonce=" : "",
-			 nonce_hex ? nonce_hex : "");
+		else
+			verdict_add(v, "mint.attestation-info", VERDICT_INFO, "", err->msg);
+		free(body);
+		body = NULL;
+		snprintf(u, sizeof(u), "%.*s/v1/attestation%s%s", ul, o->url,
+			 nonce_hex ? "?nonce=" : "", nonce_hex ? nonce_hex : "");
 		rc = fetch(o, u, MAA_BODY_MAX, &body, &n, err);
 	} else if ((rc = read_text(o->token, MAA_BODY_MAX, &body, &n, err)) < 0) {
 		goto out;

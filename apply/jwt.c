@@ -142,6 +142,8 @@ int jwks_key(const char *jwks, size_t n, const char *kid, EVP_PKEY **key, struct
 	int rc = NG_ENOTFOUND;
 
 	*key = NULL;
+	if (!kid)
+		return ng_errf(err, NG_ENOTFOUND, "token has no kid");
 	if (n > JWKS_MAX)
 		return ng_errf(err, NG_ELIMIT, "JWKS is %zu bytes, more than %d", n, JWKS_MAX);
 	o = cJSON_ParseWithLength(jwks, n);

@@ -370,7 +370,7 @@ static int report_signature_ok(const struct snp_report *r, X509 *vcek)
 
 static void check_chain(const struct snp_report *r, const struct snp_chain *c, struct verdict *v)
 {
-	uint8_t fp[32], *der = NULL;
+	uint8_t fp[32] = {0}, *der = NULL;
 	int n = i2d_X509(c->ark, &der), len;
 	const char *fam = NULL, *why;
 	char hex[129], want[160];

@@ -67,17 +67,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = 0;
 	switch (data[0] % 5) {
-	case 0: fuzz_report(data + 1, size - 1); break;
+	case 0:
+		fuzz_report(data + 1, size - 1);
+		break;
 	case 1:
 		if (snp_chain_parse(s, size - 1, "f", &c, &err) == 0)
 			snp_chain_free(c);
 		break;
-	case 2: fuzz_token(data + 1, size - 1); break;
+	case 2:
+		fuzz_token(data + 1, size - 1);
+		break;
 	case 3:
 		if (jwks_key(s, size - 1, "k", &k, &err) == 0)
 			EVP_PKEY_free(k);
 		break;
-	case 4: (void)maa_provider_normalize(s, prov, &err); break;
+	case 4:
+		(void)maa_provider_normalize(s, prov, &err);
+		break;
 	}
 	free(s);
 	return 0;

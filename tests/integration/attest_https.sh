@@ -26,8 +26,16 @@ HD=$(sha256sum "$T/policy.rego" | cut -d' ' -f1)
 printf '{"created":"2026-01-01T00:00:00Z","serial":1,"policy":{"hostdata":"%s","profile":"t","debug":false},"deployment":{"attestation_endpoint":"%s"}}' \
 	"$HD" "$PROVIDER" >"$T/fields.json"
 NUTGEN_KEY_PASSPHRASE= $NUTGEN keygen -o "$T/sign.pem" --no-passphrase >/dev/null
+echo "$HD" >"$T/hostdata.txt"
 $NUTGEN pack --fields "$T/fields.json" --sign-key "$T/sign.pem" -o "$T/b.tgz" \
-	policy.rego="$T/policy.rego" hostdata.txt="$T/policy.rego" >/dev/null
+	policy.rego="$T/policy.rego" hostdata.txt="$T/hostdata.txt" >/dev/null
+# Inconsistent bundles: hostdata.txt or the manifest's hostdata not the policy's.
+printf '%064d\n' 0 >"$T/wrong.txt"
+$NUTGEN pack --fields "$T/fields.json" --sign-key "$T/sign.pem" -o "$T/bad1.tgz" \
+	policy.rego="$T/policy.rego" hostdata.txt="$T/wrong.txt" >/dev/null
+sed "s/$HD/$(printf '%064d' 0)/" "$T/fields.json" >"$T/fields2.json"
+$NUTGEN pack --fields "$T/fields2.json" --sign-key "$T/sign.pem" -o "$T/bad2.tgz" \
+	policy.rego="$T/policy.rego" >/dev/null
 
 $MK key "$S" maa
 $MK jwks "$S/jwks.json" "$S/maa.jwk"
@@ -46,7 +54,7 @@ cat >"$S/routes.json" <<ROUTES
  "/certs": "$S/jwks.json"}
 ROUTES
 
-expect_exit 0 $NUTAPPLY verify "$T/b.tgz" --trust "$T/sign.pub" --url "$URL" --ca-file "$S/ca.pem" \
+expect_exit 0 $NUTAPPLY verify "$T/b.tgz" --trust "$T/sign.pub" --url "$URL/" --ca-file "$S/ca.pem" \
 	--nonce $NONCE
 grep -q '^info  mint.attestation-info .*attestation_available' "$T/out" || fail "no info row: $(cat "$T/out")"
 grep -q '^ok    maa.nonce' "$T/out" || fail "no nonce row"
@@ -76,4 +84,8 @@ NUTGEN_KEY_PASSPHRASE= $NUTGEN keygen -o "$T/other.pem" --no-passphrase >/dev/nu
 : >"$S/requests.log"
 expect_exit 1 $NUTAPPLY verify "$T/b.tgz" --trust "$T/other.pub" --url "$URL" --ca-file "$S/ca.pem"
 [ ! -s "$S/requests.log" ] || fail "requests made before the bundle was trusted"
+for b in bad1 bad2; do
+	expect_exit 1 $NUTAPPLY verify "$T/$b.tgz" --url "$URL" --ca-file "$S/ca.pem"
+	expect_err "differs from SHA-256 of policy.rego"
+done
 echo "attest_https: all cases hold"

@@ -115,7 +115,7 @@ static char *pem_of(uint8_t *der[3], int len[3], size_t *n)
 	for (int k = 0; k < 3; k++) {
 		char *b = base64_encode(der[k], (size_t)len[k]);
 		o += (size_t)sprintf(out + o, "-----BEGIN CERTIFICATE-----\n");
-		for (size_t i = 0; b[i]; i += 64)
+		for (size_t i = 0, bl = strlen(b); i < bl; i += 64)
 			o += (size_t)sprintf(out + o, "%.64s\n", b + i);
 		o += (size_t)sprintf(out + o, "-----END CERTIFICATE-----\n");
 		free(b);
