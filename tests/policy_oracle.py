@@ -14,7 +14,9 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "confcom"))
 import model_check as mc  # noqa: E402
 
-ERAS = {"current": "current", "late-1x": "api011_nosignals", "1x-svn1": "api010"}
+ERAS = {"current": "current", "late-1x": "api011_nosignals", "1x-svn1": "api010", "1x": "api010_svn4"}
+# confcom-policy.md §0: 1.x with infrastructure svn "4" (the seed's live policy header)
+mc.ERAS["api010_svn4"] = dict(mc.ERAS["api010"], svn="4")
 
 
 def main():
@@ -42,7 +44,7 @@ def main():
         return c
 
     mc.build_container = build
-    sys.stdout.write(mc.policy_text(arm, None, era, {"debug_mode": debug})[0])
+    sys.stdout.write(mc.policy_text(arm, None, era, {"debug_mode": debug, "approve_wildcards": True})[0])
 
 
 if __name__ == "__main__":

@@ -62,6 +62,22 @@ printf '{"parameters":{"nope":{"value":1}}}' >"$T/p2.json"
 expect_exit 1 "$NUTGEN" policy --arm "$T/p-arm.json" --image-info "$I" -p "$T/p2.json"
 expect_err "'nope' is not a parameter of the template"
 
+# A template shaped like the seed's (seed-deployment.md §2: parameters without
+# defaults, secureValue, literal if()/concat(), privileged /bin/sh -c encfs),
+# with the seed's flags (--debug-mode, api 0.10.0 profile): the confcom model
+# (tests/policy_oracle.py) computes the same bytes.
+S=$NG_SRCDIR/tests/data/seedlike
+SF="$S/image-skr.json $S/image-encfs.json $S/image-caddy.json $S/image-mint.json"
+for prof in 1x current; do
+	expect_exit 0 "$NUTGEN" policy --arm "$S/arm-template.json" $(for f in $SF; do printf -- '--image-info %s ' "$f"; done) \
+		--profile $prof --debug -o "$T/seed-$prof.rego"
+	python3 "$NG_SRCDIR/tests/policy_oracle.py" "$S/arm-template.json" $prof 1 $SF >"$T/seed-oracle-$prof.rego" ||
+		fail "oracle failed"
+	cmp "$T/seed-$prof.rego" "$T/seed-oracle-$prof.rego" || fail "seed-like template, profile $prof: differs from the model"
+done
+grep -q '"pattern":"EncfsSideCarArgs=.\*","required":false,"strategy":"re2"' "$T/seed-1x.rego" || fail "secure parameter not wildcarded"
+grep -q "CADDY_DOMAIN=\[if(empty(parameters('customDomain'))" "$T/seed-1x.rego" || fail "if() not kept literal"
+
 # Bad input: one line naming the input, exit 1 or 2, no output file.
 expect_exit 1 "$NUTGEN" policy --arm "$E/01-volume-mounts-azurefile/arm_template.json" --image-info "$E/README.md"
 expect_err "README.md: not valid JSON"
