@@ -77,8 +77,9 @@ static int copy_str_array(const cJSON *cfg, const char *key, size_t max, const c
 	if (!a)
 		return cJSON_AddNullToObject(dst, key) ? 0 : NG_ENOMEM;
 	for (const cJSON *e = a->child; e; e = e->next)
-		if (!cJSON_IsString(e))
-			return ng_errf(err, NG_EINVAL, "%s: \"%s\" holds a non-string", what, key);
+		if (!cJSON_IsString(e) || !ocijson_utf8_ok(e->valuestring))
+			return ng_errf(err, NG_EINVAL,
+				       "%s: \"%s\" holds a non-string or invalid UTF-8", what, key);
 	return cJSON_AddItemToObject(dst, key, cJSON_Duplicate(a, 1)) ? 0 : NG_ENOMEM;
 }
 
@@ -90,6 +91,8 @@ static int copy_str(const cJSON *cfg, const char *key, const char *what, cJSON *
 
 	if (rc)
 		return rc;
+	if (v && !ocijson_utf8_ok(v))
+		return ng_errf(err, NG_EINVAL, "%s: \"%s\" is not valid UTF-8", what, key);
 	return (v ? cJSON_AddStringToObject(dst, key, v) : cJSON_AddNullToObject(dst, key))
 		   ? 0
 		   : NG_ENOMEM;

@@ -239,6 +239,18 @@ static void test_json_strict(void)
 	}
 }
 
+static void test_utf8(void)
+{
+	CU_ASSERT(ocijson_utf8_ok("plain"));
+	CU_ASSERT(ocijson_utf8_ok("h\xc3\xa9llo \xe2\x82\xac \xf0\x9d\x84\x9e"));
+	CU_ASSERT(!ocijson_utf8_ok("\xc0\x80"));	 /* overlong NUL */
+	CU_ASSERT(!ocijson_utf8_ok("\xed\xa0\x80"));	 /* surrogate */
+	CU_ASSERT(!ocijson_utf8_ok("\xf4\x90\x80\x80")); /* past U+10FFFF */
+	CU_ASSERT(!ocijson_utf8_ok("\xe0\x9f\xbf"));	 /* overlong 3-byte */
+	CU_ASSERT(!ocijson_utf8_ok("\xff"));
+	CU_ASSERT(!ocijson_utf8_ok("\xe2\x82")); /* truncated */
+}
+
 static void test_descriptor(void)
 {
 	struct ng_err e;
@@ -361,6 +373,7 @@ static const struct ng_test tests[] = {
     {"tar hostile members rejected", test_tar_hostile},
     {"JSON duplicate keys, trailing data, depth", test_json_strict},
     {"descriptor fields", test_descriptor},
+    {"UTF-8 validation", test_utf8},
     {"image reference normalisation", test_reference},
     {"layer cache self-checks", test_cache},
 };
