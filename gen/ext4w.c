@@ -1,5 +1,5 @@
 /* ext4w.c: the file tree of compactext4 (compact.go:130-711): inode
- * numbering, path lookup, Create/Link/Stat/MakeParents with their exact
+ * numbering, path ext4w_lookup, Create/Link/Stat/MakeParents with their exact
  * reuse and error rules, and streaming of file data with extents. */
 #include "ext4w.h"
 
@@ -42,192 +42,6 @@ struct tar_time ext4w_time_decode(uint64_t v)
 const char *ext4w_dent_name(const struct ext4w *w, const struct dent *d)
 {
 	return w->names + d->name_off;
-}
-
-static uint64_t ht_hash(uint32_t dir, const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL ^ ((uint64_t)dir * 0x9E3779B97F4A7C15ULL);
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (uint8_t)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h ^ (h >> 29);
-}
-
-/* Returns the slot holding (dir, name) or the empty slot where it goes. */
-static uint64_t ht_slot(const struct ext4w *w, uint32_t dir, const char *s, size_t n)
-{
-	uint64_t i = ht_hash(dir, s, n) & (w->ht_cap - 1);
-
-	for (;;) {
-		if (w->ht[i].dir == 0)
-			return i;
-		if (w->ht[i].dir == dir) {
-			const struct dent *d = &w->dirs[INO(w, dir)->dir - 1].e[w->ht[i].idx];
-			if (d->name_len == n && !memcmp(w->names + d->name_off, s, n))
-				return i;
-		}
-		i = (i + 1) & (w->ht_cap - 1);
-	}
-}
-
-static struct dent *child_get(struct ext4w *w, uint32_t dir, const char *s, size_t n)
-{
-	uint64_t i;
-
-	if (!INO(w, dir)->dir)
-		return NULL; /* not a directory: no children (Go: nil map) */
-	i = ht_slot(w, dir, s, n);
-	return w->ht[i].dir ? &w->dirs[INO(w, dir)->dir - 1].e[w->ht[i].idx] : NULL;
-}
-
-static int ht_grow(struct ext4w *w, struct ng_err *err)
-{
-	uint64_t oc = w->ht_cap, nc = oc ? oc * 2 : 1024;
-	struct ht_ent *old = w->ht;
-
-	w->ht = calloc(nc, sizeof(*w->ht));
-	if (!w->ht) {
-		w->ht = old;
-		return ng_errf(err, NG_ENOMEM, "out of memory");
-	}
-	w->ht_cap = nc;
-	for (uint64_t i = 0; i < oc; i++) {
-		uint32_t dir = old[i].dir, idx = old[i].idx;
-		const struct dent *d;
-		uint64_t s;
-		if (!dir)
-			continue;
-		d = &w->dirs[INO(w, dir)->dir - 1].e[idx];
-		s = ht_slot(w, dir, w->names + d->name_off, d->name_len);
-		w->ht[s].dir = dir;
-		w->ht[s].idx = idx;
-	}
-	free(old);
-	return 0;
-}
-
-static int child_add(struct ext4w *w, uint32_t dir, const char *s, size_t n, uint32_t ino,
-		     struct ng_err *err)
-{
-	struct dir *d = &w->dirs[INO(w, dir)->dir - 1];
-	uint64_t slot;
-	int rc;
-
-	if ((w->ht_used + 1) * 2 > w->ht_cap && (rc = ht_grow(w, err)) < 0)
-		return rc;
-	if (d->n == d->cap) {
-		uint32_t nc = d->cap ? d->cap * 2 : 4;
-		struct dent *e = realloc(d->e, nc * sizeof(*e));
-		if (!e)
-			return ng_errf(err, NG_ENOMEM, "out of memory");
-		d->e = e;
-		d->cap = nc;
-	}
-	if (w->names_len + n + 1 > w->names_cap) {
-		uint64_t nc = w->names_cap ? w->names_cap : 65536;
-		char *p;
-		while (nc < w->names_len + n + 1)
-			nc *= 2;
-		if (!(p = realloc(w->names, nc)))
-			return ng_errf(err, NG_ENOMEM, "out of memory");
-		w->names = p;
-		w->names_cap = nc;
-	}
-	memcpy(w->names + w->names_len, s, n);
-	w->names[w->names_len + n] = 0;
-	d->e[d->n] = (struct dent){ino, (uint32_t)n, w->names_len};
-	w->names_len += n + 1;
-	slot = ht_slot(w, dir, s, n);
-	w->ht[slot].dir = dir;
-	w->ht[slot].idx = d->n++;
-	w->ht_used++;
-	return 0;
-}
-
-/* Go path.Clean("/" + name)[1:] into w->path. */
-static int clean_path(struct ext4w *w, const char *name, size_t *outlen, struct ng_err *err)
-{
-	size_t n = strlen(name), o = 0;
-
-	if (n + 1 > w->path_cap) {
-		char *p = realloc(w->path, n + 1);
-		if (!p)
-			return ng_errf(err, NG_ENOMEM, "out of memory");
-		w->path = p;
-		w->path_cap = n + 1;
-	}
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j < n && name[j] != '/')
-			j++;
-		if (j == i || (j - i == 1 && name[i] == '.')) {
-			/* empty or "." */
-		} else if (j - i == 2 && name[i] == '.' && name[i + 1] == '.') {
-			while (o > 0 && w->path[o - 1] != '/')
-				o--;
-			if (o > 0)
-				o--;
-		} else {
-			if (o > 0)
-				w->path[o++] = '/';
-			memcpy(w->path + o, name + i, j - i);
-			o += j - i;
-		}
-		i = j + 1;
-	}
-	w->path[o] = 0;
-	*outlen = o;
-	return 0;
-}
-
-static int is_dir(const struct ino *i)
-{
-	return (i->mode & EXT4W_S_IFMT) == EXT4W_S_IFDIR;
-}
-
-/* compact.go lookup: parent dir, existing child (0 if none), child name. */
-static int lookup(struct ext4w *w, const char *name, int must_exist, uint32_t *dir, uint32_t *child,
-		  const char **cname, size_t *clen, struct ng_err *err)
-{
-	size_t n, last, i = 0;
-	uint32_t cur = 2;
-	struct dent *d;
-	int rc;
-
-	if ((rc = clean_path(w, name, &n, err)) < 0)
-		return rc;
-	if (n == 0) {
-		*dir = *child = 2;
-		*cname = "";
-		*clen = 0;
-		return 0;
-	}
-	for (last = n; last > 0 && w->path[last - 1] != '/'; last--)
-		;
-	if (n - last > 255)
-		return ng_errf(err, NG_EINVAL, "%s: invalid name", name);
-	while (i < last) {
-		size_t j = i;
-		while (w->path[j] != '/')
-			j++;
-		d = child_get(w, cur, w->path + i, j - i);
-		if (!d)
-			return ng_errf(err, NG_ENOTFOUND, "%s: path not found", name);
-		cur = d->ino;
-		i = j + 1;
-	}
-	if (!is_dir(INO(w, cur)))
-		return ng_errf(err, NG_ENOTFOUND, "%s: path not found", name);
-	d = child_get(w, cur, w->path + last, n - last);
-	if (!d && must_exist)
-		return ng_errf(err, NG_ENOTFOUND, "%s: file not found", name);
-	*dir = cur;
-	*child = d ? d->ino : 0;
-	*cname = w->path + last;
-	*clen = n - last;
-	return 0;
 }
 
 int ext4w_raw_write(struct ext4w *w, const void *p, size_t n, struct ng_err *err)
@@ -459,18 +273,6 @@ static int make_inode(struct ext4w *w, const struct ext4w_file *f, uint32_t reus
 	return 0;
 }
 
-static int set_child(struct ext4w *w, uint32_t dir, const char *s, size_t n, uint32_t ino,
-		     struct ng_err *err)
-{
-	struct dent *d = child_get(w, dir, s, n);
-
-	if (d) {
-		d->ino = ino;
-		return 0;
-	}
-	return child_add(w, dir, s, n, ino, err);
-}
-
 int ext4w_create(struct ext4w *w, const char *name, const struct ext4w_file *f, struct ng_err *err)
 {
 	uint32_t dir, existing, reuse = 0, child;
@@ -480,10 +282,10 @@ int ext4w_create(struct ext4w *w, const char *name, const struct ext4w_file *f, 
 	int fdir = (f->mode & EXT4W_S_IFMT) == EXT4W_S_IFDIR, rc;
 
 	if ((rc = ext4w_finish_inode(w, err)) < 0 ||
-	    (rc = lookup(w, name, 0, &dir, &existing, &cn, &cl, err)) < 0)
+	    (rc = ext4w_lookup(w, name, 0, &dir, &existing, &cn, &cl, err)) < 0)
 		return rc;
 	if (existing) {
-		if (is_dir(INO(w, existing))) {
+		if (ext4w_is_dir(INO(w, existing))) {
 			if (!fdir)
 				return ng_errf(err, NG_EINVAL,
 					       "%s: cannot replace a directory with a file", name);
@@ -507,12 +309,12 @@ int ext4w_create(struct ext4w *w, const char *name, const struct ext4w_file *f, 
 	if (existing != child) {
 		if (existing)
 			INO(w, existing)->links--;
-		if ((rc = set_child(w, dir, cname, cl, child, err)) < 0) {
+		if ((rc = ext4w_set_child(w, dir, cname, cl, child, err)) < 0) {
 			free(cname);
 			return rc;
 		}
 		INO(w, child)->links++;
-		if (is_dir(INO(w, child)))
+		if (ext4w_is_dir(INO(w, child)))
 			INO(w, dir)->links++;
 	}
 	free(cname);
@@ -530,16 +332,16 @@ int ext4w_link(struct ext4w *w, const char *oldname, const char *newname, struct
 	int rc;
 
 	if ((rc = ext4w_finish_inode(w, err)) < 0 ||
-	    (rc = lookup(w, newname, 0, &newdir, &existing, &cn, &cl, err)) < 0)
+	    (rc = ext4w_lookup(w, newname, 0, &newdir, &existing, &cn, &cl, err)) < 0)
 		return rc;
-	if (existing && (is_dir(INO(w, existing)) || INO(w, existing)->links < 2))
+	if (existing && (ext4w_is_dir(INO(w, existing)) || INO(w, existing)->links < 2))
 		return ng_errf(err, NG_EINVAL, "%s: cannot orphan existing file or directory",
 			       newname);
 	if (!(cname = strndup(cn, cl)))
 		return ng_errf(err, NG_ENOMEM, "out of memory");
-	if ((rc = lookup(w, oldname, 1, &odir, &old, &cn, &cl, err)) < 0)
+	if ((rc = ext4w_lookup(w, oldname, 1, &odir, &old, &cn, &cl, err)) < 0)
 		goto out;
-	if (is_dir(INO(w, old))) {
+	if (ext4w_is_dir(INO(w, old))) {
 		rc = ng_errf(err, NG_EINVAL, "%s: link target cannot be a directory: %s", newname,
 			     oldname);
 		goto out;
@@ -552,7 +354,7 @@ int ext4w_link(struct ext4w *w, const char *oldname, const char *newname, struct
 	if (existing)
 		INO(w, existing)->links--;
 	INO(w, old)->links++;
-	rc = set_child(w, newdir, cname, strlen(cname), old, err);
+	rc = ext4w_set_child(w, newdir, cname, strlen(cname), old, err);
 out:
 	free(cname);
 	return rc;
@@ -579,7 +381,7 @@ int ext4w_stat(struct ext4w *w, const char *name, struct ext4w_file *f, struct n
 
 	memset(f, 0, sizeof(*f));
 	if ((rc = ext4w_finish_inode(w, err)) < 0 ||
-	    (rc = lookup(w, name, 1, &dir, &ino, &cn, &cl, err)) < 0)
+	    (rc = ext4w_lookup(w, name, 1, &dir, &ino, &cn, &cl, err)) < 0)
 		return rc;
 	node = INO(w, ino);
 	f->size = (int64_t)node->size;
@@ -615,7 +417,7 @@ int ext4w_make_parents(struct ext4w *w, const char *name, struct ng_err *err)
 	char *p;
 	int rc;
 
-	if ((rc = ext4w_finish_inode(w, err)) < 0 || (rc = clean_path(w, name, &n, err)) < 0)
+	if ((rc = ext4w_finish_inode(w, err)) < 0 || (rc = ext4w_clean_path(w, name, &n, err)) < 0)
 		return rc;
 	for (last = n; last > 0 && w->path[last - 1] != '/'; last--)
 		;
@@ -628,7 +430,7 @@ int ext4w_make_parents(struct ext4w *w, const char *name, struct ng_err *err)
 		struct dent *d;
 		while (p[j] != '/')
 			j++;
-		d = child_get(w, cur, p + i, j - i);
+		d = ext4w_child_get(w, cur, p + i, j - i);
 		if (!d) {
 			const struct ino *pn = INO(w, cur);
 			struct ext4w_file f = {0};
@@ -649,7 +451,7 @@ int ext4w_make_parents(struct ext4w *w, const char *name, struct ng_err *err)
 				return ng_err_prefix(err, rc,
 						     "failed while creating parent directories");
 			}
-			d = child_get(w, cur, p + i, j - i);
+			d = ext4w_child_get(w, cur, p + i, j - i);
 		}
 		cur = d->ino;
 		i = j + 1;
@@ -669,7 +471,7 @@ int ext4w_new(struct verity_img *v, struct ext4w **out, struct ng_err *err)
 	if (!w)
 		return ng_errf(err, NG_ENOMEM, "out of memory");
 	w->v = v;
-	if ((rc = ht_grow(w, err)) < 0)
+	if ((rc = ext4w_ht_grow(w, err)) < 0)
 		goto fail;
 	/* Inode 1 ("defective blocks") exists but stays zero. */
 	if ((rc = new_inode(w, 0, &ino, err)) < 0)

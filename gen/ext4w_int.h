@@ -61,6 +61,18 @@ struct ext4w {
 
 #define INO(w, n) (&(w)->inodes[(n)-1])
 
+/* ext4w_path.c */
+struct dent *ext4w_child_get(struct ext4w *w, uint32_t dir, const char *s, size_t n);
+int ext4w_set_child(struct ext4w *w, uint32_t dir, const char *s, size_t n, uint32_t ino,
+		    struct ng_err *err);
+int ext4w_ht_grow(struct ext4w *w, struct ng_err *err);
+/* Go path.Clean("/" + name)[1:] into w->path. */
+int ext4w_clean_path(struct ext4w *w, const char *name, size_t *outlen, struct ng_err *err);
+int ext4w_is_dir(const struct ino *i);
+/* Parent dir, existing child (0 if none) and child name (inside w->path). */
+int ext4w_lookup(struct ext4w *w, const char *name, int must_exist, uint32_t *dir, uint32_t *child,
+		 const char **cname, size_t *clen, struct ng_err *err);
+
 int ext4w_finish_inode(struct ext4w *w, struct ng_err *err);
 int ext4w_start_inode(struct ext4w *w, uint32_t ino, uint64_t max, struct ng_err *err);
 int ext4w_raw_write(struct ext4w *w, const void *p, size_t n, struct ng_err *err);

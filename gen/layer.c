@@ -43,7 +43,7 @@ static int copy_data(struct conv *c, struct ng_err *err)
 			return rc;
 		tar_data_consume(c->tr, n);
 	}
-	return 0;
+	return tar_data_finish(c->tr, err);
 }
 
 static int whiteout(struct conv *c, const char *name, const char *file, size_t dirlen,

@@ -51,6 +51,9 @@ uint64_t tar_offset(const struct tar_reader *tr);
 int tar_data_peek(struct tar_reader *tr, const uint8_t **p, size_t *n, size_t max,
 		  struct ng_err *err);
 void tar_data_consume(struct tar_reader *tr, size_t n);
+/* After reading all data: fails when a sparse entry left data unreferenced
+ * (Go reports that on the read that ends the entry). */
+int tar_data_finish(struct tar_reader *tr, struct ng_err *err);
 /* Data bytes of the current entry not read yet. */
 uint64_t tar_data_left(const struct tar_reader *tr);
 

@@ -96,4 +96,16 @@ expect_exit 2 "$NUTGEN" layer-hash
 expect_exit 1 "$NUTGEN" layer-hash --ext4 "$T/bad.img" "$V/layers/err/err-dup-file-with-data.tar"
 [ ! -e "$T/bad.img" ] || fail "partial ext4 image left for a rejected layer"
 [ -z "$(ls "$T" | grep 'bad.img')" ] || fail "temporary image file left behind"
+# Killed while writing an image: the temporary file is removed by the
+# signal handler, and no partial image takes the output's name.
+big=$V/layers/big-extents.tar.gz
+"$NUTGEN" layer-hash -q --ext4 "$T/sig.img" "$big" >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -TERM $pid 2>/dev/null || true
+wait $pid || true
+ls -a "$T" | grep -q 'sig\.img\..*tmp' && fail "temporary image left after SIGTERM"
+if [ -e "$T/sig.img" ]; then
+	[ "$(stat -c %s "$T/sig.img")" -eq 537006080 ] || fail "partial image after SIGTERM"
+fi
 exit 0
