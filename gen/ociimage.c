@@ -50,6 +50,10 @@ static int read_blob(const struct oci_src *src, const struct oci_desc *d, const 
 	if ((rc = oci_src_read(src, path, max, out, len, err)))
 		return ng_err_prefix(err, rc, "%s %s", what, d->digest);
 	sha256_hex(*out, *len, hex);
+#ifdef NG_FUZZING
+	/* Let the fuzzer reach the parsers behind the digests it cannot forge. */
+	return 0;
+#endif
 	if (*len != d->size || strcmp(hex, d->digest + 7)) {
 		free(*out);
 		*out = NULL;
