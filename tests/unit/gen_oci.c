@@ -310,6 +310,9 @@ static void test_reference(void)
 	snprintf(buf, sizeof(buf), "localhost:5000/a/b%s", dg);
 	ref_is(buf, "localhost:5000/a/b", NULL, 1);
 	ref_is("localhost/x", "localhost/x", NULL, 0);
+	ref_is("docker.io/nginx:1", "docker.io/library/nginx", "1", 0);
+	ref_is("index.docker.io/library/nginx", "docker.io/library/nginx", NULL, 0);
+	ref_is("docker.io/cashubtc/nutshell", "docker.io/cashubtc/nutshell", NULL, 0);
 	CU_ASSERT_NOT_EQUAL(oci_parse_reference("Upper/case", &r, NULL, NULL, &e), 0);
 	CU_ASSERT_NOT_EQUAL(oci_parse_reference("a//b", &r, NULL, NULL, &e), 0);
 	CU_ASSERT_NOT_EQUAL(oci_parse_reference("a:", &r, NULL, NULL, &e), 0);
