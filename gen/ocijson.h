@@ -33,6 +33,9 @@ int ocijson_object(const cJSON *obj, const char *key, const char *what, const cJ
 int ocijson_uint(const cJSON *obj, const char *key, const char *what, uint64_t *out, int *present,
 		 struct ng_err *err);
 
+/* 1 when s is valid UTF-8 (strings that reach a policy must be). */
+int ocijson_utf8_ok(const char *s);
+
 /* An OCI content descriptor (image-spec descriptor.md). */
 struct oci_desc {
 	const char *media_type; /* may be NULL where the spec allows it */

@@ -107,7 +107,12 @@ int oci_parse_reference(const char *ref, char **repo, char **tag, char **digest,
 			     ref);
 		goto out;
 	}
-	if (domain)
+	if (domain && (!strncmp(s, "docker.io/", 10) || !strncmp(s, "index.docker.io/", 16))) {
+		/* Docker Hub's canonical form: docker.io, official images under library/ */
+		const char *path = strchr(s, '/') + 1;
+		if (asprintf(repo, "docker.io/%s%s", strchr(path, '/') ? "" : "library/", path) < 0)
+			*repo = NULL;
+	} else if (domain)
 		*repo = strdup(s);
 	else if (asprintf(repo, "docker.io/%s%s", strchr(s, '/') ? "" : "library/", s) < 0)
 		*repo = NULL;

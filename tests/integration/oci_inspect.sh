@@ -58,6 +58,15 @@ expect_err "sha256:0000000000000000000000000000000000000000000000000000000000000
 # The same image from a layout, its tar and its gzip'd tar: identical facts.
 cmp -s "$T/layout.json" "$T/archive.tar.json" || fail "layout and oci-archive differ"
 cmp -s "$T/layout.json" "$T/archive.tar.gz.json" || fail "layout and gzip oci-archive differ"
+if command -v zstd >/dev/null; then
+	zstd -q "$I/archive.tar" -o "$T/archive.tar.zst"
+	expect_exit 0 "$NUTGEN" image inspect -q --no-cache "$T/archive.tar.zst"
+	cmp -s "$T/layout.json" "$T/out" || fail "layout and zstd oci-archive differ"
+fi
+s=$(wc -c <"$I/archive.tar.gz")
+head -c $((s - 4)) "$I/archive.tar.gz" >"$T/trunc.tar.gz"
+expect_exit 1 "$NUTGEN" image inspect -q "$T/trunc.tar.gz"
+expect_err "trunc.tar.gz: truncated gzip data"
 
 expect_exit 0 "$NUTGEN" image inspect -q -j 2 --platform linux/arm64 "$I/multi"
 check multi-arm64 "$T/out"
@@ -137,6 +146,7 @@ bad bad/wrong-size "layer $L0" "196"
 bad bad/wrong-platform "is for linux/arm64"
 bad bad/escape-digest "sha256:../../"
 bad bad/dup-key-manifest "manifest sha256:" "appears twice"
+bad bad/huge-config "config sha256:" "over the limit"
 bad bad/malformed-index "index.json: malformed JSON"
 bad bad/huge-index "index.json" "over the limit"
 bad badtar/dotdot.tar "'../evil'"

@@ -330,6 +330,7 @@ variant("wrong-mediatype", lambda p: rebuild(p, edit_manifest=lambda m: m["layer
 variant("escape-digest", lambda p: rebuild(p, edit_manifest=lambda m: m["layers"][0].__setitem__("digest", "sha256:../../../../etc/passwd")))
 variant("dup-key-manifest", lambda p: rebuild(p, raw_manifest=lambda m: dumps(m)[:-2] + b',\n  "Layers": []\n}'))
 variant("wrong-size", lambda p: rebuild(p, edit_manifest=lambda m: m["layers"][0].__setitem__("size", m["layers"][0]["size"] + 1)))
+variant("huge-config", lambda p: rebuild(p, edit_config=lambda c: c.__setitem__("pad", "x" * (9 << 20))))
 variant("wrong-platform", lambda p: rebuild(p, edit_config=lambda c: c.__setitem__("architecture", "arm64")))
 
 

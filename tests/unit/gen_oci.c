@@ -100,7 +100,8 @@ static void test_tar_members(void)
 	tar_file(&t, "ignored-name", "pax");
 	tar_raw(&t, "././@LongLink", 'L', NULL, "gnu/long/name.txt", 18, NULL);
 	tar_file(&t, "short", "gnu");
-	tar_raw(&t, "dir/", '5', NULL, NULL, 0, NULL);
+	/* A size on a header-only type carries no data (Go isHeaderOnlyType). */
+	tar_raw(&t, "dir/", '5', NULL, NULL, 0, "00000001000\0");
 	tar_file(&t, "dir/real", "real");
 	tar_raw(&t, "dir/sym", '2', "real", NULL, 0, NULL);
 	tar_raw(&t, "hard", '1', "dir/real", NULL, 0, NULL);
@@ -239,6 +240,18 @@ static void test_json_strict(void)
 	}
 }
 
+static void test_utf8(void)
+{
+	CU_ASSERT(ocijson_utf8_ok("plain"));
+	CU_ASSERT(ocijson_utf8_ok("h\xc3\xa9llo \xe2\x82\xac \xf0\x9d\x84\x9e"));
+	CU_ASSERT(!ocijson_utf8_ok("\xc0\x80"));	 /* overlong NUL */
+	CU_ASSERT(!ocijson_utf8_ok("\xed\xa0\x80"));	 /* surrogate */
+	CU_ASSERT(!ocijson_utf8_ok("\xf4\x90\x80\x80")); /* past U+10FFFF */
+	CU_ASSERT(!ocijson_utf8_ok("\xe0\x9f\xbf"));	 /* overlong 3-byte */
+	CU_ASSERT(!ocijson_utf8_ok("\xff"));
+	CU_ASSERT(!ocijson_utf8_ok("\xe2\x82")); /* truncated */
+}
+
 static void test_descriptor(void)
 {
 	struct ng_err e;
@@ -297,6 +310,9 @@ static void test_reference(void)
 	snprintf(buf, sizeof(buf), "localhost:5000/a/b%s", dg);
 	ref_is(buf, "localhost:5000/a/b", NULL, 1);
 	ref_is("localhost/x", "localhost/x", NULL, 0);
+	ref_is("docker.io/nginx:1", "docker.io/library/nginx", "1", 0);
+	ref_is("index.docker.io/library/nginx", "docker.io/library/nginx", NULL, 0);
+	ref_is("docker.io/cashubtc/nutshell", "docker.io/cashubtc/nutshell", NULL, 0);
 	CU_ASSERT_NOT_EQUAL(oci_parse_reference("Upper/case", &r, NULL, NULL, &e), 0);
 	CU_ASSERT_NOT_EQUAL(oci_parse_reference("a//b", &r, NULL, NULL, &e), 0);
 	CU_ASSERT_NOT_EQUAL(oci_parse_reference("a:", &r, NULL, NULL, &e), 0);
@@ -361,6 +377,7 @@ static const struct ng_test tests[] = {
     {"tar hostile members rejected", test_tar_hostile},
     {"JSON duplicate keys, trailing data, depth", test_json_strict},
     {"descriptor fields", test_descriptor},
+    {"UTF-8 validation", test_utf8},
     {"image reference normalisation", test_reference},
     {"layer cache self-checks", test_cache},
 };
