@@ -46,6 +46,7 @@ const char cmd_volume_usage[] =
     "  --cloud NAME          AzureCloud (default), AzureUSGovernment, AzureChinaCloud\n"
     "  --cloud-file FILE     a custom cloud: JSON naming every endpoint\n"
     "  --ca-file FILE        add a CA (PEM) to the system trust store\n"
+    "  --budget SECONDS      time allowed per HTTP call, retries included (300)\n"
     "  --json                print the result as JSON on stdout\n"
     "  -q, --quiet           no progress or credential notes on stderr\n"
     "\n"
@@ -67,21 +68,15 @@ static void print_json_str(const char *k, const char *v, int last)
 
 int cmd_volume(int argc, char **argv)
 {
-	static const struct option lo[] = {{"image", 1, 0, 'i'},
-					   {"bundle-id", 1, 0, 'b'},
-					   {"volume-id", 1, 0, 'v'},
-					   {"replace-volume", 0, 0, 'R'},
-					   {"parallel", 1, 0, 'p'},
-					   {"chunk", 1, 0, 'c'},
-					   {"auth", 1, 0, 'a'},
-					   {"account-key-file", 1, 0, 'k'},
-					   {"cloud", 1, 0, 'C'},
-					   {"cloud-file", 1, 0, 'F'},
-					   {"ca-file", 1, 0, 'A'},
-					   {"json", 0, 0, 'j'},
-					   {"quiet", 0, 0, 'q'},
-					   {"help", 0, 0, 'h'},
-					   {0, 0, 0, 0}};
+	static const struct option lo[] = {
+	    {"image", 1, 0, 'i'},     {"bundle-id", 1, 0, 'b'},
+	    {"volume-id", 1, 0, 'v'}, {"replace-volume", 0, 0, 'R'},
+	    {"parallel", 1, 0, 'p'},  {"chunk", 1, 0, 'c'},
+	    {"auth", 1, 0, 'a'},      {"account-key-file", 1, 0, 'k'},
+	    {"cloud", 1, 0, 'C'},     {"cloud-file", 1, 0, 'F'},
+	    {"ca-file", 1, 0, 'A'},   {"json", 0, 0, 'j'},
+	    {"quiet", 0, 0, 'q'},     {"help", 0, 0, 'h'},
+	    {"budget", 1, 0, 'B'},    {0, 0, 0, 0}};
 	const char *sub, *image = NULL, *bundle = NULL, *volume = NULL, *auth_mode = NULL;
 	const char *keyfile = NULL, *cloud_name = "AzureCloud", *cloud_file = NULL;
 	struct blob_opts bo = {0};
@@ -141,6 +136,12 @@ int cmd_volume(int argc, char **argv)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'B':
+			ho.budget_s = atof(optarg);
+			if (ho.budget_s < 1)
+				return cli_usage_error("nutapply", "volume",
+						       "--budget %s: give seconds >= 1", optarg);
 			break;
 		case 'q':
 			quiet = 1;
