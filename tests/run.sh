@@ -11,6 +11,10 @@ O=${O:-build}
 BIN=${BIN:-bin}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
 case $O in /*) ;; *) O=$ROOT/$O ;; esac
+# pyenv's python3 shim costs seconds per start on a loaded machine; put the
+# real interpreter's directory first so every test's python3 is a direct exec.
+py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) && PATH="$(dirname "$py"):$PATH"
+export PATH
 export NG_SRCDIR="$ROOT" NUTGEN="$BIN/nutgen" NUTAPPLY="$BIN/nutapply" NG_BUILD="$O"
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/nutgen-tests.XXXXXX")
 trap 'rm -rf "$LOGDIR"' EXIT INT TERM
