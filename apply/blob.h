@@ -54,7 +54,6 @@ struct blob_opts {
 	int parallel; /* concurrent Put Page calls; 0: 8 */
 	size_t chunk; /* bytes per Put Page, multiple of 512, <= 4 MiB; 0: 4 MiB */
 	int replace;  /* --replace-volume: lease, snapshot, replace a foreign blob */
-	int quiet;
 };
 
 enum blob_action { BLOB_UNCHANGED, BLOB_CREATED, BLOB_RESUMED, BLOB_REPLACED };

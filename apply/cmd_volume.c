@@ -165,7 +165,6 @@ int cmd_volume(int argc, char **argv)
 		return cli_usage_error("nutapply", "volume",
 				       "BLOB_URL must not carry a query (no SAS in argv)");
 	progress_set_quiet(quiet);
-	bo.quiet = quiet;
 
 	if ((rc = blob_account_from_url(url, account, sizeof(account), &err)))
 		return cli_fail("nutapply volume", rc, &err);
