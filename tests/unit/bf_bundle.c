@@ -146,7 +146,7 @@ static void test_manifest(void)
 
 static void test_round_trip(void)
 {
-	char *dir = NULL, p[4200], q[4200];
+	char *dir = NULL, p[4200], q[4200], q2[4200];
 	struct ng_err err;
 	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"),
 		 *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -199,6 +199,16 @@ static void test_round_trip(void)
 	CU_ASSERT_EQUAL_FATAL(stat(p, &st), 0);
 	CU_ASSERT_EQUAL(st.st_size, 64 << 20);
 	CU_ASSERT(st.st_blocks < 64);
+	/* Extraction never follows a link planted in the directory. */
+	snprintf(p, sizeof(p), "%s/y", dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/y/text.txt", dir);
+	snprintf(q2, sizeof(q2), "%s/outside", dir);
+	CU_ASSERT_EQUAL_FATAL(symlink(q2, p), 0);
+	snprintf(p, sizeof(p), "%s/y", dir);
+	o.extract_dir = p;
+	CU_ASSERT_NOT_EQUAL(bundle_open(q, &o, &b, &err), 0);
+	CU_ASSERT_NOT_EQUAL(access(q2, F_OK), 0);
 	/* Expired, and rollback. */
 	o.extract_dir = NULL;
 	o.min_serial = 6;
