@@ -16,7 +16,7 @@
 #include "fileio.h"
 #include "progress.h"
 
-#define CHUNK (1024 * 1024)
+#define CHUNK (256 * 1024)
 
 static const uint8_t zeros[CHUNK];
 

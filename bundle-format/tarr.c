@@ -10,7 +10,7 @@
 
 #include "buf.h"
 
-#define INBUF (256 * 1024)
+#define INBUF (64 * 1024)
 
 const struct tarr_limits TARR_DEFAULT_LIMITS = {
     .max_tar_bytes = 4ULL << 30,
