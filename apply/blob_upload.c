@@ -209,6 +209,11 @@ static int up_done(void *arg, int slot, const struct http_resp *resp, struct ng_
 	struct up *u = arg;
 	const struct blob_range *g = &u->todo[u->slot_idx[slot]];
 	char what[96];
+	int rc;
+
+	/* renew here too: the last calls of a phase make no next() call */
+	if (u->lease[0] && mono() - u->lease_t > LEASE_RENEW && (rc = lease_op(u, "renew", err)))
+		return rc;
 
 	snprintf(what, sizeof(what), "%s bytes %llu-%llu",
 		 u->ph == PH_VERIFY ? "read back"

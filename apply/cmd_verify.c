@@ -104,6 +104,14 @@ static int release_policy_facts(const struct bundle_member *rp, const char *hex,
 	return ok;
 }
 
+static int same_provider(const char *a, const char *b)
+{
+	char na[MAA_PROVIDER_MAX], nb[MAA_PROVIDER_MAX];
+
+	return maa_provider_normalize(a, na, NULL) == 0 &&
+	       maa_provider_normalize(b, nb, NULL) == 0 && !strcmp(na, nb);
+}
+
 /* The expected hostdata and provider from a bundle: it is read and checked
  * completely (signatures, digests) before anything is fetched. hostdata is
  * the SHA-256 of policy.rego, which the manifest records as that member's
@@ -156,6 +164,11 @@ static int bundle_facts(const struct verify_opts *o, uint8_t hd[32], char *endpo
 			     o->bundle);
 	else if (!rp && cJSON_IsString(e))
 		snprintf(endpoint, elen, "%s", e->valuestring);
+	else if (cJSON_IsString(e) && !same_provider(e->valuestring, endpoint))
+		rc = ng_errf(err, NG_EVERIFY,
+			     "%s: deployment.attestation_endpoint is not the release policy's "
+			     "authority: rebuild the bundle",
+			     o->bundle);
 	if (rc == 0 && !*endpoint && !o->endpoint && (o->url || o->token))
 		rc = ng_errf(err, NG_EINVAL,
 			     "%s: names no attestation provider: give --attestation-endpoint",

@@ -161,7 +161,7 @@ int snp_evidence_load(const uint8_t *in, size_t n, const char *name, uint8_t rep
 	int rc;
 
 	*chain_pem = NULL;
-	if (n == SNP_REPORT_LEN) {
+	if (n == SNP_REPORT_LEN && in[0] != '{' && !is_hex_text(in, n)) {
 		memcpy(report, in, n);
 		return 0;
 	}
