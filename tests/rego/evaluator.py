@@ -18,8 +18,13 @@ class Interpreter:
         self.packages = {}  # name -> {rule name -> {"defs": [...], "default": node|None, "kind"}}
         self.base = {}      # base documents under data (JSON)
 
+    _parsed = {}
+
     def add_module(self, text, name):
-        mod = parse_module(text, name)
+        key = (text, name)
+        mod = Interpreter._parsed.get(key)
+        if mod is None:
+            mod = Interpreter._parsed[key] = parse_module(text, name)
         if len(mod["package"]) != 1:
             raise RegoError(f"{name}: only single-segment packages are supported")
         pkg = self.packages.setdefault(mod["package"][0], {})
