@@ -143,7 +143,7 @@ class Guest:
             "workingDir": req["working_dir"], "sandboxDir": sandbox + "/sandboxMounts",
             "hugePagesDir": sandbox + "/hugepages", "mounts": req["mounts"], "devices": [],
             "privileged": req["privileged"], "noNewPrivileges": False,
-            "user": {"id": "0", "name": "root"}, "groups": [{"id": "0", "name": "root"}], "umask": "0022",
+            "user": req["user"], "groups": req["groups"], "umask": "0022",
             "capabilities": req["caps"], "seccompProfileSHA256": "",
             "isSandboxContainer": req["sandbox"]})
         # The guest starts the container with the kept env and caps; a dropped
@@ -155,8 +155,26 @@ class Guest:
         return self.enforce("exec_in_container", {
             "containerID": req["id"], "argList": argv, "envList": req["env"],
             "workingDir": req["working_dir"], "noNewPrivileges": False,
-            "user": {"id": "0", "name": "root"}, "groups": [{"id": "0", "name": "root"}], "umask": "0022",
+            "user": req["user"], "groups": req["groups"], "umask": "0022",
             "capabilities": req["caps"]})
+
+
+def image_user(cfg):
+    """The user and groups the guest resolves from the image's User
+    ("name", "uid", "name:group", "uid:gid"); root when empty. A name's
+    numeric id and a uid's name come from the image's /etc/passwd, which
+    facts do not carry, so those halves are placeholders that policies
+    (strategy id or name, never both) do not compare."""
+    u = (cfg.get("User") or "").strip()
+    if not u:
+        return {"id": "0", "name": "root"}, [{"id": "0", "name": "root"}]
+    user, _, group = u.partition(":")
+
+    def idname(x):
+        if x in ("root", "0"):
+            return {"id": "0", "name": "root"}
+        return {"id": x, "name": f"uid-{x}"} if x.isdigit() else {"id": "65534", "name": x}
+    return idname(user), [idname(group) if group else {"id": "0", "name": "root"}]
 
 
 def cri_mounts(privileged):
@@ -184,7 +202,8 @@ def requests(arm, facts, pause_layers):
     vols = {v["name"]: v for v in g.get("volumes", [])}
     out = [{"name": "pause-container", "id": SANDBOX_ID, "layers": pause_layers, "args": ["/pause"],
             "env": list(PAUSE_ENV), "working_dir": "/", "mounts": cri_mounts(False), "privileged": False,
-            "caps": caps(False), "sandbox": True, "template_env": []}]
+            "caps": caps(False), "sandbox": True, "template_env": [],
+            "user": {"id": "0", "name": "root"}, "groups": [{"id": "0", "name": "root"}]}]
     for n, c in enumerate(g["containers"]):
         p = c["properties"]
         f = facts[p["image"]]
@@ -206,7 +225,8 @@ def requests(arm, facts, pause_layers):
         mounts.append({"destination": "/etc/resolv.conf", "type": "bind",
                        "source": f"{CONST['sandbox_root']}/{SANDBOX_ID}/sandboxMounts/tmp/atlas/resolvconf/{n}",
                        "options": ["rbind", "rshared", "rw"]})
-        out.append({"name": c["name"], "id": f"{n + 1:02x}" * 32, "layers": list(f["layer_roothashes"]),
+        user, groups = image_user(cfg)
+        out.append({"name": c["name"], "id": f"{n + 1:02x}" * 32, "user": user, "groups": groups, "layers": list(f["layer_roothashes"]),
                     "args": args, "env": env, "working_dir": cfg.get("WorkingDir") or "/", "mounts": mounts,
                     "privileged": priv,
                     "caps": caps(priv, capsc.get("add") or (), capsc.get("drop") or ()), "sandbox": False, "template_env": tenv})

@@ -17,8 +17,35 @@ class Interpreter:
     def __init__(self):
         self.packages = {}  # name -> {rule name -> {"defs": [...], "default": node|None, "kind"}}
         self.base = {}      # base documents under data (JSON)
+        self._ground = {}   # id(node) -> (node, (value,) or None); node kept alive
 
     _parsed = {}
+
+    def ground(self, node):
+        """(value,) for a literal collection without variables, refs or
+        calls (the policy's big containers document), evaluated once."""
+        key = id(node)
+        c = self._ground.get(key)
+        if c is None:
+            c = self._ground[key] = (node, self._fold(node))
+        return c[1]
+
+    def _fold(self, node):
+        k = node[0]
+        if k == "scalar":
+            return (node[1],)
+        if k in ("array", "set"):
+            vals = [self._fold(x) for x in node[1]]
+            if any(v is None for v in vals):
+                return None
+            items = [v[0] for v in vals]
+            return (tuple(items),) if k == "array" else (RSet(items),)
+        if k == "object":
+            pairs = [(self._fold(a), self._fold(b)) for a, b in node[1]]
+            if any(a is None or b is None for a, b in pairs):
+                return None
+            return (RObj((a[0], b[0]) for a, b in pairs),)
+        return None
 
     def add_module(self, text, name):
         key = (text, name)
@@ -273,6 +300,8 @@ class Query:
             yield from self.ev_ref(pkg, node, env)
         elif k == "call":
             yield from self.ev_call(pkg, node, env)
+        elif k in ("array", "set", "object") and self.ip.ground(node) is not None:
+            yield self.ip.ground(node)[0], env
         elif k == "array":
             for vals, env2 in self.ev_all(pkg, node[1], env):
                 yield tuple(vals), env2
