@@ -230,7 +230,9 @@ class Query:
         elif k == "every":
             _, kname, vname, cnode, ebody = lit
             for coll, env1 in self.ev(pkg, cnode, env):
-                ok = True
+                # a non-collection domain fails (OPA #6762); an undefined
+                # one yields no coll at all, so the literal fails too
+                ok = isinstance(coll, (tuple, RObj, RSet))
                 for ck, cv in self.members(coll):
                     env2 = dict(env1)
                     if kname is not None and kname != "_":

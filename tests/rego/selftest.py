@@ -29,6 +29,8 @@ o := {k: v | some k, v in {"a": 1, "b": 2}}
 e if { every v in [1, 2] { v > 0 } }
 ne if { every v in [1, -2] { v > 0 } }
 ee if { every v in [] { false } }
+eint if { every v in 42 { v > 1 } }
+eundef if { every v in input.nothing { v > 1 } }
 n if { not 1 == 2 }
 r := count({x | x := ["a", "a", "b"][_]})
 m := x if { x := data.d.k[_]; x > 1 }
@@ -59,7 +61,7 @@ def main():
         return "UNDEF" if v is UNDEF else to_json(v)
     expect = {
         "a": 1, "b": "UNDEF", "bd": "d", "s": [1, 3], "c": [6, 7], "o": {"a": 1, "b": 2},
-        "e": True, "ne": "UNDEF", "ee": True, "n": True, "r": 2, "m": 2, "iter": [1], "re1": True,
+        "e": True, "ne": "UNDEF", "ee": True, "eint": "UNDEF", "eundef": "UNDEF", "n": True, "r": 2, "m": 2, "iter": [1], "re1": True,
         "re2": False, "t1": False, "t2": 2, "t3": [], "mem": [True, False, True], "sv": [-1, 1, 1],
         "cnt": "UNDEF", "ou": {"a": {"x": 1, "y": 3}, "b": 4}, "sub": ["cdef", "bc"],
         "sets": [[2], [1, 2]],
