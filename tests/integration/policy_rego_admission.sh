@@ -41,6 +41,13 @@ $ADM "$R/policy.rego" "$R/arm-template.json" $FACTS --exec "nutshell-mint:/bin/s
 [ "$(grep -c '^admit ' "$T/adm")" = 5 ] || fail "expected 5 admitted containers: $(cat "$T/adm")"
 [ "$(grep -c '^deny exec .* at exec_in_container: .*invalid command' "$T/adm")" = 2 ] || fail "shell exec: $(cat "$T/adm")"
 
+# --debug (loudly marked) is what admits a shell.
+expect_exit 0 $NUTGEN policy "$D/deployment.json" --image-info "$D/image-skr.json" --image-info "$D/image-encfs.json" \
+	--image-info "$D/image-caddy.json" --image-info "$D/image-mint.json" --debug --render-dir "$T/dbg"
+$ADM "$T/dbg/policy.rego" "$T/dbg/arm-template.json" $FACTS --exec "nutshell-mint:/bin/sh,caddy:/bin/zsh" \
+	--expect-deny "exec caddy /bin/zsh" >"$T/dbgadm" 2>&1 || { cat "$T/dbgadm"; fail "debug policy"; }
+grep -q '^admit exec nutshell-mint /bin/sh$' "$T/dbgadm" || fail "debug shell: $(cat "$T/dbgadm")"
+
 # Negative: each mutation alone, on a fresh guest, is denied at the right point.
 MUT=layer:nutshell-mint,layer:pause-container,layerswap:encfs-sidecar,command:caddy,command:nutshell-mint
 MUT=$MUT,env:encfs-sidecar,env:skr-sidecar,env:nutshell-mint,env:caddy,privileged:nutshell-mint,privileged:caddy
