@@ -286,8 +286,8 @@ def run_group(policy_text, reqs, execs=()):
     return out
 
 
-def main():
-    args = sys.argv[1:]
+def main(argv=None):
+    args = list(sys.argv[1:] if argv is None else argv)
     opts = {}
     for o in ("--mutate", "--expect-deny", "--exec"):
         if o in args:
