@@ -11,7 +11,9 @@ container the ARM template starts, in start order, pause container first:
   mount_overlay           (layer paths top-most first, /run/gcs/c/ID/rootfs)
   create_container        (args, env, working dir, CRI default + volume +
                            resolv.conf mounts, privilege, capabilities, user)
-and applies each result like securitypolicyenforcer_rego.go: data.policy.X,
+(not modelled: the /etc/hosts and /etc/hostname mounts the guest adds to
+defaultMounts at run time, seccomp profiles, devices, ACI's exact extra
+env values), and applies each result like securitypolicyenforcer_rego.go: data.policy.X,
 else enforcement_point_info defaults, then the returned metadata operations.
 
 usage: rego_admission.py POLICY.rego ARM.json FACTS.json... [--mutate KIND:NAME[,...]]

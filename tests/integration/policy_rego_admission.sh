@@ -13,6 +13,7 @@ C=$NG_SRCDIR/tests/data/confcom
 PY=python3
 ADM="$PY $NG_SRCDIR/tests/rego_admission.py"
 command -v $PY >/dev/null || skip "python3 missing"
+export PYTHONDONTWRITEBYTECODE=1
 for v in NUTSHELL_IMAGE CADDY_IMAGE ENCFS_IMAGE KEY_VAULT_NAME DNS_NAME_LABEL CUSTOM_DOMAIN \
 	ENCFS_READ_WRITE ENCFS_KEY_TYPE ENCFS_KEY_ID PIN_IMAGE_DIGESTS LOCATION; do unset $v; done
 
