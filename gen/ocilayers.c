@@ -158,7 +158,11 @@ static int hash_layer(const struct oci_src *src, struct oci_layer *l, const stru
 			     compression_name(comp));
 		goto out;
 	}
-	if (o->cache && o->cache->dir) {
+	/* A cache hit still digests the blob; a miss on a blob whose digest the
+	 * manifest states goes straight to the hashing pass, which checks it. */
+	if (o->cache && o->cache->dir &&
+	    (!l->digest[0] ||
+	     layer_cache_get(o->cache, l->diff_id, l->digest, l->root) == LAYER_CACHE_HIT)) {
 		memset(&f, 0, sizeof(f));
 		f.m = &m;
 		f.fd = -1;
