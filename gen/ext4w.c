@@ -39,11 +39,6 @@ struct tar_time ext4w_time_decode(uint64_t v)
 	return t;
 }
 
-const char *ext4w_dent_name(const struct ext4w *w, const struct dent *d)
-{
-	return w->names + d->name_off;
-}
-
 int ext4w_raw_write(struct ext4w *w, const void *p, size_t n, struct ng_err *err)
 {
 	if (verity_pos(w->v) + n > MAX_DISK)

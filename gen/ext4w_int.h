@@ -77,7 +77,6 @@ int ext4w_finish_inode(struct ext4w *w, struct ng_err *err);
 int ext4w_start_inode(struct ext4w *w, uint32_t ino, uint64_t max, struct ng_err *err);
 int ext4w_raw_write(struct ext4w *w, const void *p, size_t n, struct ng_err *err);
 int ext4w_raw_zero(struct ext4w *w, uint64_t n, struct ng_err *err);
-const char *ext4w_dent_name(const struct ext4w *w, const struct dent *d);
 
 static inline void put16(uint8_t *p, uint32_t v)
 {

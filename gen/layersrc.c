@@ -4,6 +4,7 @@
 #include "layersrc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,7 +34,60 @@ struct layersrc {
 	int zs_init;
 	ZSTD_DCtx *zd;
 	size_t zd_last; /* last ZSTD_decompressStream result: 0 = frame complete */
+	/* The blob digest is computed by a helper thread on each input chunk
+	 * while this thread decodes and hashes the same (read-only) bytes. */
+	int th_on, busy, quit;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const uint8_t *job;
+	size_t job_n;
 };
+
+static void *blob_hasher(void *arg)
+{
+	struct layersrc *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->busy && !s->quit)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (!s->busy)
+			break;
+		pthread_mutex_unlock(&s->mu);
+		sha256_update(s->blob, s->job, s->job_n);
+		pthread_mutex_lock(&s->mu);
+		s->busy = 0;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Waits until the helper no longer reads the input window. */
+static void blob_wait(struct layersrc *s)
+{
+	if (!s->th_on)
+		return;
+	pthread_mutex_lock(&s->mu);
+	while (s->busy)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void blob_hash(struct layersrc *s, const uint8_t *p, size_t n)
+{
+	if (!s->th_on) {
+		sha256_update(s->blob, p, n);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->job = p;
+	s->job_n = n;
+	s->busy = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
 
 static int fill_in(struct layersrc *s, struct ng_err *err)
 {
@@ -41,6 +95,7 @@ static int fill_in(struct layersrc *s, struct ng_err *err)
 
 	if (s->in_pos < s->in_len || s->in_eof)
 		return 0;
+	blob_wait(s);
 	s->in_pos = s->in_len = 0;
 	do
 		r = read(s->fd, s->in, IN_CAP);
@@ -53,7 +108,7 @@ static int fill_in(struct layersrc *s, struct ng_err *err)
 	}
 	s->in_len = (size_t)r;
 	s->blob_bytes += (uint64_t)r;
-	sha256_update(s->blob, s->in, (size_t)r);
+	blob_hash(s, s->in, (size_t)r);
 	return 0;
 }
 
@@ -121,6 +176,16 @@ int layersrc_new(int fd, const char *name, struct layersrc **out, struct ng_err 
 		}
 		s->zd_last = 1;
 	}
+	if (pthread_mutex_init(&s->mu, NULL) == 0) {
+		if (pthread_cond_init(&s->cv, NULL) == 0) {
+			if (pthread_create(&s->th, NULL, blob_hasher, s) == 0)
+				s->th_on = 1;
+			else
+				pthread_cond_destroy(&s->cv);
+		}
+		if (!s->th_on)
+			pthread_mutex_destroy(&s->mu);
+	}
 	if (s->kind != LAYERSRC_TAR) {
 		s->out = malloc(OUT_CAP);
 		if (!s->out) {
@@ -136,6 +201,15 @@ void layersrc_free(struct layersrc *s)
 {
 	if (!s)
 		return;
+	if (s->th_on) {
+		pthread_mutex_lock(&s->mu);
+		s->quit = 1;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->th, NULL);
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
+	}
 	if (s->zs_init)
 		inflateEnd(&s->zs);
 	ZSTD_freeDCtx(s->zd);
@@ -292,6 +366,7 @@ int layersrc_finish(struct layersrc *s, uint8_t blob[32], uint64_t *blob_bytes, 
 		if (s->in_eof)
 			break;
 	}
+	blob_wait(s);
 	sha256_final(s->blob, blob);
 	*blob_bytes = s->blob_bytes;
 	if (s->kind == LAYERSRC_TAR) {

@@ -15,7 +15,6 @@ void tar_pax_clear(struct tar_reader *tr)
 	free(tr->pax);
 	tr->pax = NULL;
 	tr->npax = 0;
-	tr->have_pax = 0;
 }
 
 /* go:strconv.go parseString: cut at the first NUL. */
@@ -278,7 +277,6 @@ int tar_parse_pax(struct tar_reader *tr, const uint8_t *b, size_t n, struct ng_e
 		m->val = (uint8_t *)smap;
 		m->val_len = smap_len;
 	}
-	tr->have_pax = 1;
 	return 0;
 out:
 	free(smap);

@@ -26,7 +26,6 @@ struct tar_reader {
 	char *longname, *longlink; /* pending GNU L/K */
 	struct tar_pax *pax;	   /* pending or returned PAX records */
 	size_t npax;
-	int have_pax;
 	uint8_t *special; /* contents of the last meta entry */
 	/* sparse entry: data fragments and the logical position */
 	int sparse;
