@@ -158,7 +158,11 @@ static int hash_layer(const struct oci_src *src, struct oci_layer *l, const stru
 			     compression_name(comp));
 		goto out;
 	}
-	if (o->cache && o->cache->dir) {
+	/* A cache hit still digests the blob; a miss on a blob whose digest the
+	 * manifest states goes straight to the hashing pass, which checks it. */
+	if (o->cache && o->cache->dir &&
+	    (!l->digest[0] ||
+	     layer_cache_get(o->cache, l->diff_id, l->digest, l->root) == LAYER_CACHE_HIT)) {
 		memset(&f, 0, sizeof(f));
 		f.m = &m;
 		f.fd = -1;
@@ -172,27 +176,48 @@ static int hash_layer(const struct oci_src *src, struct oci_layer *l, const stru
 			goto out;
 		}
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-		rc = ng_errf(err, NG_EIO, "socketpair: %s", strerror(errno));
-		goto out;
-	}
-	memset(&f, 0, sizeof(f));
-	f.m = &m;
-	f.fd = sv[1];
-	f.progress = progress;
-	if (pthread_create(&t, NULL, feed, &f)) {
-		close(sv[0]);
-		close(sv[1]);
-		rc = ng_errf(err, NG_ENOMEM, "cannot start a thread");
-		goto out;
-	}
 	snprintf(name, sizeof(name), "layer %s", id);
 	memset(&lo, 0, sizeof(lo));
 	lo.name = name;
 	memset(&res, 0, sizeof(res));
-	rc = layer_hash_fd(sv[0], &lo, &res, err);
-	close(sv[0]); /* a feeder still sending sees EPIPE and only hashes on */
-	pthread_join(t, NULL);
+	memset(&f, 0, sizeof(f));
+	f.m = &m;
+	f.fd = -1;
+	if (m.own_fd && !m.mem) {
+		/* A file of its own (layout directory): the hasher reads it to EOF
+		 * and its blob digest is that of the file, checked below. */
+		if (lseek(m.fd, 0, SEEK_SET) != 0) {
+			rc = ng_errf(err, NG_EIO, "layer %s: seek: %s", id, strerror(errno));
+			goto out;
+		}
+		rc = layer_hash_fd(m.fd, &lo, &res, err);
+		if (progress)
+			atomic_fetch_add(progress, m.len);
+		if (!rc && res.blob_bytes == m.len) {
+			memcpy(f.digest, res.blob_digest, SHA256_LEN);
+			f.bytes = res.blob_bytes;
+		} else {
+			feed(&f); /* failed or stopped early: digest the whole blob */
+		}
+	} else {
+		/* A member of a tar: streamed to the hasher by a thread that
+		 * digests what it sends. */
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+			rc = ng_errf(err, NG_EIO, "socketpair: %s", strerror(errno));
+			goto out;
+		}
+		f.fd = sv[1];
+		f.progress = progress;
+		if (pthread_create(&t, NULL, feed, &f)) {
+			close(sv[0]);
+			close(sv[1]);
+			rc = ng_errf(err, NG_ENOMEM, "cannot start a thread");
+			goto out;
+		}
+		rc = layer_hash_fd(sv[0], &lo, &res, err);
+		close(sv[0]); /* a feeder still sending sees EPIPE and only hashes on */
+		pthread_join(t, NULL);
+	}
 	{
 		struct ng_err derr;
 		int drc = check_digest(src, l, &f, &derr);

@@ -1,5 +1,6 @@
-/* ocilayers.h: every layer blob of a resolved image read once (or twice on a
- * cache miss with caching on), its bytes checked against the manifest's digest
+/* ocilayers.h: every layer blob of a resolved image read once (a docker-save
+ * blob, whose digest is not stated anywhere, twice on a cache miss: the cache
+ * is looked up by its digest), its bytes checked against the manifest's digest
  * and size, its compression against its media type, its uncompressed stream
  * against the config's diff_id, and its dm-verity root computed by
  * layer_hash_fd (layer.h) in the same pass. Layers run on up to `jobs`

@@ -174,6 +174,9 @@ expect_exit 0 "$NUTGEN" image inspect -q "$I/layout"
 [ "$(grep -c '"cached": true' "$T/out")" -eq 3 ] || fail "warm cache: not every layer cached"
 strip() { grep -v '"cached"' "$1"; }
 [ "$(strip "$T/out")" = "$(strip "$T/cold.json")" ] || fail "cached facts differ"
+# A cached root never vouches for a blob: a flipped byte is still caught.
+expect_exit 1 "$NUTGEN" image inspect -q "$I/bad/flip-layer"
+expect_err "layer $L2 in .*corrupt or tampered"
 n=0
 for e in "$XDG_CACHE_HOME"/nutgen/layers/*; do
 	n=$((n + 1))
