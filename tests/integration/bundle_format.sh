@@ -81,6 +81,12 @@ expect_exit 0 "$NUTGEN" sign s.tgz --key c.pem
 expect_exit 0 "$NUTGEN" verify s.tgz --trust a.pub --trust b.pub --threshold 2
 grep -q "2 trusted of 3" "$T/out" || fail "verify: $(cat "$T/out")"
 
+# The verifier written from SPEC.md alone agrees with nutgen verify.
+SV="$NG_SRCDIR/tests/data/bundle/specverify.py"
+"$PY" "$SV" ng.tgz 1 a.pub || fail "specverify.py refuses a nutgen bundle"
+"$PY" "$SV" s.tgz 2 a.pub b.pub || fail "specverify.py refuses the co-signed bundle"
+! "$PY" "$SV" s.tgz 3 a.pub b.pub 2>/dev/null || fail "specverify.py: threshold"
+
 # A flipped byte anywhere: compressed header, data, trailer.
 small=ng.tgz
 n=$(stat -c %s $small)
@@ -90,6 +96,7 @@ for off in 0 3 10 100 $((n / 3)) $((n / 2)) $((n - 9)) $((n - 5)) $((n - 1)); do
 	printf "$(printf '\\%03o' $(((b ^ 1) & 255)))" | dd of=flip.tgz bs=1 seek="$off" conv=notrunc 2>/dev/null
 	expect_exit 1 "$NUTGEN" verify flip.tgz --trust a.pub
 	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "flip at $off: $(cat "$T/err")"
+	! "$PY" "$SV" flip.tgz 1 a.pub 2>/dev/null || fail "specverify.py accepts a flip at $off"
 done
 # A byte flipped inside the tar stream (recompressed): each region names its reason.
 "$PY" - "$small" <<'PYEOF'
