@@ -13,11 +13,11 @@ cd "$T"
 # The key id is SHA-256 of the raw public key (SPEC §4.1), computed by openssl.
 kid=$(openssl pkey -pubin -in a.pub -outform DER | tail -c 32 | sha256sum | cut -c1-64)
 
-# A 256 MiB sparse image with data at a few places (1 GiB: make bench), and a
+# A 64 MiB sparse image with data at a few places (1 GiB: make bench), and a
 # file ending in a hole.
-truncate -s 256M img
+truncate -s 64M img
 head -c 3000000 /dev/urandom | dd of=img bs=4096 seek=1000 conv=notrunc 2>/dev/null
-printf 'tail' | dd of=img bs=1 seek=268435452 conv=notrunc 2>/dev/null
+printf 'tail' | dd of=img bs=1 seek=67108860 conv=notrunc 2>/dev/null
 truncate -s 10M holey
 head -c 5000 /dev/urandom | dd of=holey bs=1 seek=12345 conv=notrunc 2>/dev/null
 printf '{"a": 1}\n' >t.json
@@ -34,7 +34,7 @@ alloc=$(($(stat -c %b img) * $(stat -c %B img)))
 
 # GNU tar is the oracle for the container format.
 tar -tvzf b1.tgz >list || fail "GNU tar cannot list the bundle"
-grep -q " 268435456 .* encfs.img$" list || fail "tar -tv: $(cat list)"
+grep -q " 67108864 .* encfs.img$" list || fail "tar -tv: $(cat list)"
 grep -q "SIGNATURES/$kid.sig" list || fail "signature member is not named by the key id $kid"
 mkdir x && (cd x && tar -xzf ../b1.tgz --sparse) || fail "GNU tar cannot extract"
 want=$(sha256sum <img | cut -c1-64)
