@@ -95,20 +95,24 @@ static int call(struct arm_client *a, const char *method, const char *path, cons
 		snprintf(url, sizeof(url), "%s", path);
 	else
 		snprintf(url, sizeof(url), "%s%s%s?api-version=%s", a->base,
-			 path[0] == '/' ? "" : a->scope, path, api);
+			 strncmp(path, "/subscriptions/", 15) ? a->scope : "", path, api);
 	return az_call(&a->api, method, url, body, 1, resp, json, err);
 }
 
 /* Follows an async operation (§4.2): Azure-AsyncOperation when given (its
  * body's status), else Location (202 while running). Only URLs on the
- * configured ARM host are followed. Returns 0 when it succeeded. */
+ * configured ARM host are followed. Returns 0 when it succeeded, or when it
+ * ended in failure and `soft` (the caller reads the resource for ARM's
+ * detailed reason). */
 static int lro_wait(struct arm_client *a, const struct http_resp *first, const char *what,
-		    double deadline, struct ng_err *err)
+		    double deadline, int soft, struct ng_err *err)
 {
+	/* http_resp_header's answer lives until its next call: read the wait
+	 * first, then copy the URL. */
+	double wait = retry_after(a, first);
 	const char *h = http_resp_header(first, "Azure-AsyncOperation");
 	int async = h != NULL, rc = 0;
 	char url[4096];
-	double wait = retry_after(a, first);
 	size_t bl = strlen(a->base);
 
 	if (!h)
@@ -116,8 +120,9 @@ static int lro_wait(struct arm_client *a, const struct http_resp *first, const c
 	if (!h)
 		return 0;
 	if (strlen(h) >= sizeof(url) || strncmp(h, a->base, bl) != 0 || h[bl] != '/')
-		return ng_errf(err, NG_ENET, "%s: operation URL is not on %s; refusing to follow it",
-			       what, a->base);
+		return ng_errf(err, NG_ENET,
+			       "%s: operation URL is not on %s; refusing to follow it", what,
+			       a->base);
 	snprintf(url, sizeof(url), "%s", h);
 	for (;;) {
 		struct http_resp r;
@@ -125,8 +130,10 @@ static int lro_wait(struct arm_client *a, const struct http_resp *first, const c
 		const char *st;
 
 		if (now_s() + wait > deadline)
-			return ng_errf(err, NG_ENET, "%s: still running at the deadline; check it "
-					"in the portal, then run again", what);
+			return ng_errf(err, NG_ENET,
+				       "%s: still running at the deadline; check it "
+				       "in the portal, then run again",
+				       what);
 		sleep_s(wait);
 		http_resp_init(&r);
 		rc = call(a, "GET", url, NULL, NULL, &r, &j, err);
@@ -134,12 +141,13 @@ static int lro_wait(struct arm_client *a, const struct http_resp *first, const c
 			if (!strcasecmp(st, "Succeeded"))
 				rc = 1;
 			else if (!strcasecmp(st, "Failed") || !strcasecmp(st, "Canceled"))
-				rc = ng_errf(err, NG_ENET, "%s: %s: %s", what, st,
-					     az_json_str(j, "error.message")
-						 ? az_json_str(j, "error.message")
-						 : "no message");
+				rc = soft ? 1
+					  : ng_errf(err, NG_ENET, "%s: %s: %s", what, st,
+						    az_json_str(j, "error.message")
+							? az_json_str(j, "error.message")
+							: "no message");
 		} else if (!rc && !async && r.status != 202) {
-			rc = r.status < 300 ? 1 : http_status_err(&r, err, NG_ENET, what);
+			rc = r.status < 300 || soft ? 1 : http_status_err(&r, err, NG_ENET, what);
 		} else if (!rc && (async || r.status != 202)) {
 			rc = http_status_err(&r, err, NG_ENET, what);
 		}
@@ -189,9 +197,10 @@ int arm_fill_secure_params(const cJSON *tmpl, cJSON *params, const char *storage
 		const char *type = az_json_str(p, "type"), *v = NULL, *fix;
 		if (!type || strcasecmp(type, "securestring") != 0) {
 			if (type && !strcasecmp(type, "secureobject"))
-				return ng_errf(err, NG_EINVAL,
-					       "template parameter %s: secureobject is not supported",
-					       p->string);
+				return ng_errf(
+				    err, NG_EINVAL,
+				    "template parameter %s: secureobject is not supported",
+				    p->string);
 			continue;
 		}
 		if (!strcmp(p->string, "storageAccountKey")) {
@@ -289,7 +298,7 @@ int arm_deploy(struct arm_client *a, const char *name, const cJSON *tmpl, const 
 	    !(r.status == 409 && !strcmp(r.error_code, "DeploymentActive")))
 		rc = http_status_err(&r, err, NG_ENET, what);
 	else if (!rc)
-		rc = lro_wait(a, &r, what, deadline, err);
+		rc = lro_wait(a, &r, what, deadline, 1, err);
 	http_resp_free(&r);
 	for (int polls = 0; !rc; polls++) {
 		/* The final word is the deployment's own state (§4.2). */
@@ -316,8 +325,7 @@ int arm_deploy(struct arm_client *a, const char *name, const cJSON *tmpl, const 
 	return rc;
 }
 
-static int group_path(const char *group, const char *tail, char *path, size_t n,
-		      struct ng_err *err)
+static int group_path(const char *group, const char *tail, char *path, size_t n, struct ng_err *err)
 {
 	int rc = name_ok("container group", group, 63, "-", err);
 	if (!rc)
@@ -350,8 +358,8 @@ int arm_group_get(struct arm_client *a, const char *group, cJSON **out, struct n
 }
 
 /* A POST or DELETE on the group, then its async operation if any. */
-static int group_op(struct arm_client *a, const char *method, const char *group,
-		    const char *tail, const char *what, double timeout_s, struct ng_err *err)
+static int group_op(struct arm_client *a, const char *method, const char *group, const char *tail,
+		    const char *what, double timeout_s, struct ng_err *err)
 {
 	char path[200];
 	struct http_resp r;
@@ -367,21 +375,19 @@ static int group_op(struct arm_client *a, const char *method, const char *group,
 	else if (!rc && r.status != 200 && r.status != 202 && r.status != 204)
 		rc = http_status_err(&r, err, NG_ENET, what);
 	else if (!rc)
-		rc = lro_wait(a, &r, what, now_s() + timeout_s, err);
+		rc = lro_wait(a, &r, what, now_s() + timeout_s, 0, err);
 	http_resp_free(&r);
 	cJSON_Delete(j);
 	return rc;
 }
 
-int arm_group_restart(struct arm_client *a, const char *group, double timeout_s,
-		      struct ng_err *err)
+int arm_group_restart(struct arm_client *a, const char *group, double timeout_s, struct ng_err *err)
 {
 	return group_op(a, "POST", group, "/restart", "arm: restart container group", timeout_s,
 			err);
 }
 
-int arm_group_delete(struct arm_client *a, const char *group, double timeout_s,
-		     struct ng_err *err)
+int arm_group_delete(struct arm_client *a, const char *group, double timeout_s, struct ng_err *err)
 {
 	double deadline = now_s() + timeout_s;
 	cJSON *g = NULL;
@@ -392,8 +398,10 @@ int arm_group_delete(struct arm_client *a, const char *group, double timeout_s,
 	while (!rc && !(rc = arm_group_get(a, group, &g, err))) {
 		cJSON_Delete(g);
 		if (now_s() + a->poll_s > deadline)
-			return ng_errf(err, NG_ENET, "arm: container group %s still exists at the "
-					"deadline", group);
+			return ng_errf(err, NG_ENET,
+				       "arm: container group %s still exists at the "
+				       "deadline",
+				       group);
 		sleep_s(a->poll_s);
 	}
 	return rc == NG_ENOTFOUND ? 0 : rc;
@@ -413,23 +421,27 @@ int arm_group_wait_running(struct arm_client *a, const char *group, double timeo
 		const char *ps = az_json_str(g, "properties.provisioningState");
 		if (!ps || strcmp(ps, "Succeeded") != 0)
 			snprintf(why, sizeof(why), "provisioning is %s", ps ? ps : "unknown");
-		cJSON_ArrayForEach(c, cJSON_GetObjectItem(cJSON_GetObjectItem(g, "properties"),
-							  "containers"))
+		cJSON_ArrayForEach(
+		    c, cJSON_GetObjectItem(cJSON_GetObjectItem(g, "properties"), "containers"))
 		{
 			const cJSON *cs = cJSON_GetObjectItem(
-			    cJSON_GetObjectItem(cJSON_GetObjectItem(c, "properties"), "instanceView"),
+			    cJSON_GetObjectItem(cJSON_GetObjectItem(c, "properties"),
+						"instanceView"),
 			    "currentState");
 			const char *st = az_json_str(cs, "state");
 			if (!why[0] && (!st || strcmp(st, "Running") != 0))
 				snprintf(why, sizeof(why), "container %.40s is %.20s%s%.80s%s",
 					 az_json_str(c, "name") ? az_json_str(c, "name") : "?",
-					 st ? st : "unknown", az_json_str(cs, "detailStatus") ? " (" : "",
-					 az_json_str(cs, "detailStatus") ? az_json_str(cs, "detailStatus")
-									 : "",
+					 st ? st : "unknown",
+					 az_json_str(cs, "detailStatus") ? " (" : "",
+					 az_json_str(cs, "detailStatus")
+					     ? az_json_str(cs, "detailStatus")
+					     : "",
 					 az_json_str(cs, "detailStatus") ? ")" : "");
 		}
+		int failed = ps && !strcmp(ps, "Failed");
 		cJSON_Delete(g);
-		if (ps && !strcmp(ps, "Failed"))
+		if (failed)
 			return ng_errf(err, NG_ENET, "arm: container group %s: %s", group, why);
 		if (!why[0])
 			return 0;

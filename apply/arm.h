@@ -11,8 +11,8 @@
 #include "http.h"
 
 #define ARM_API_DEPLOYMENTS "2025-04-01"
-#define ARM_API_ACI "2025-09-01"
-#define ARM_API_STORAGE "2025-01-01"
+#define ARM_API_ACI	    "2025-09-01"
+#define ARM_API_STORAGE	    "2025-01-01"
 
 struct arm_client;
 

@@ -6,6 +6,8 @@
 
 #include <openssl/crypto.h>
 
+#include "../bundle-format/fileio.h"
+
 int az_call(const struct az_api *api, const char *method, const char *url, const cJSON *body,
 	    int idempotent, struct http_resp *resp, cJSON **json, struct ng_err *err)
 {
@@ -64,4 +66,52 @@ const char *az_json_str(const cJSON *j, const char *path)
 		path += n + (path[n] == '.');
 	}
 	return cJSON_IsString(j) ? j->valuestring : NULL;
+}
+
+int az_read_json(const char *path, size_t max, cJSON **out, struct ng_err *err)
+{
+	uint8_t *d = NULL;
+	size_t n = 0;
+	int rc = read_file_capped(path, max, &d, &n, err);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	*out = cJSON_ParseWithLength((const char *)d, n);
+	OPENSSL_cleanse(d, n);
+	free(d);
+	if (!*out)
+		return ng_errf(err, NG_EINVAL, "%s: not valid JSON", path);
+	return 0;
+}
+
+int az_session_open(struct az_session *s, const char *cloud_name, const char *cloud_file,
+		    const char *ca_file, int quiet, struct ng_err *err)
+{
+	struct http_opts ho = {.ca_file = ca_file};
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (cloud_file) {
+		cJSON *j = NULL;
+		if (!(rc = az_read_json(cloud_file, 65536, &j, err)))
+			rc = az_cloud_from_json(j, &s->cloud, err);
+		cJSON_Delete(j);
+		if (rc)
+			return ng_err_prefix(err, rc, "%s", cloud_file);
+	} else if ((rc = az_cloud_named(cloud_name ? cloud_name : "AzureCloud", &s->cloud, err))) {
+		return rc;
+	}
+	if ((rc = http_ctx_new(&ho, &s->http, err)) ||
+	    (rc = az_cred_new(s->http, &s->cloud, quiet, &s->cred, err)))
+		az_session_close(s);
+	return rc;
+}
+
+void az_session_close(struct az_session *s)
+{
+	az_cred_free(s->cred);
+	http_ctx_free(s->http);
+	s->cred = NULL;
+	s->http = NULL;
 }

@@ -29,4 +29,23 @@ int az_call(const struct az_api *api, const char *method, const char *url, const
  * NULL. */
 const char *az_json_str(const cJSON *j, const char *path);
 
+/* What every command that talks to Azure sets up: the cloud (a named one
+ * or a custom cloud file), the HTTP context (with an added CA) and the
+ * credential chain. */
+struct az_session {
+	struct az_cloud cloud;
+	struct http_ctx *http;
+	struct az_cred *cred;
+};
+
+/* cloud_file (JSON, see az_cloud_from_json) wins over cloud_name (NULL:
+ * AzureCloud). */
+int az_session_open(struct az_session *s, const char *cloud_name, const char *cloud_file,
+		    const char *ca_file, int quiet, struct ng_err *err);
+void az_session_close(struct az_session *s);
+
+/* A JSON file of at most max bytes; the error names the path. The raw bytes
+ * are wiped before they are freed (key files). */
+int az_read_json(const char *path, size_t max, cJSON **out, struct ng_err *err);
+
 #endif

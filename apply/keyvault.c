@@ -8,7 +8,7 @@
 #include "../bundle-format/codec.h"
 #include "azcall.h"
 
-#define KV_API "api-version=7.4"
+#define KV_API	     "api-version=7.4"
 #define KV_POLICY_CT "application/json; charset=utf-8"
 
 struct kv_client {
@@ -25,19 +25,22 @@ int kv_client_new(struct http_ctx *http, struct az_cred *cred, const struct az_c
 	*out = NULL;
 	if (strncmp(vault, "https://", 8) != 0) {
 		/* Vault names: 3-24 of letters, digits, '-' (azure-rest.md §3). */
-		if (n < 3 || n > 24 || strspn(vault, "abcdefghijklmnopqrstuvwxyz"
-						     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
-			return ng_errf(err, NG_EINVAL,
-				       "vault '%.40s': not a vault name (3-24 letters, digits, '-') "
-				       "nor an https:// URL",
-				       vault);
+		if (n < 3 || n > 24 ||
+		    strspn(vault, "abcdefghijklmnopqrstuvwxyz"
+				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
+			return ng_errf(
+			    err, NG_EINVAL,
+			    "vault '%.40s': not a vault name (3-24 letters, digits, '-') "
+			    "nor an https:// URL",
+			    vault);
 	} else if (n > AZ_URL_MAX || strpbrk(vault, "?# ")) {
 		return ng_errf(err, NG_EINVAL, "vault URL '%.60s': too long or has a query", vault);
 	}
 	if (!(kv = calloc(1, sizeof(*kv))))
 		return ng_errf(err, NG_ENOMEM, "key vault: out of memory");
 	if (vault[0] == 'h')
-		snprintf(kv->base, sizeof(kv->base), "%.*s", (int)(n - (vault[n - 1] == '/')), vault);
+		snprintf(kv->base, sizeof(kv->base), "%.*s", (int)(n - (vault[n - 1] == '/')),
+			 vault);
 	else
 		snprintf(kv->base, sizeof(kv->base), "https://%s.%s", vault, cloud->vault_suffix);
 	/* A Managed HSM has its own token audience (sidecars.md §7). */
@@ -58,9 +61,10 @@ static int name_ok(const char *name, struct ng_err *err)
 	size_t n = strlen(name);
 	if (n < 1 || n > 127 ||
 	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
-		return ng_errf(err, NG_EINVAL,
-			       "key name '%.40s': must be 1-127 letters, digits or '-' (Key Vault rule)",
-			       name);
+		return ng_errf(
+		    err, NG_EINVAL,
+		    "key name '%.40s': must be 1-127 letters, digits or '-' (Key Vault rule)",
+		    name);
 	return 0;
 }
 
@@ -82,8 +86,8 @@ static int call(struct kv_client *kv, const char *method, const char *path, cons
 	else if (!rc && resp.status != want)
 		rc = http_status_err(&resp, err, NG_ENET, what);
 	else if (!rc && !cJSON_IsObject(j))
-		rc = ng_errf(err, NG_ENET, "%s: the answer is not a JSON object (request id %s)", what,
-			     resp.request_id[0] ? resp.request_id : "none");
+		rc = ng_errf(err, NG_ENET, "%s: the answer is not a JSON object (request id %s)",
+			     what, resp.request_id[0] ? resp.request_id : "none");
 	http_resp_free(&resp);
 	if (rc)
 		cJSON_Delete(j);

@@ -35,6 +35,9 @@ fakeazure_field() {
 
 fakeazure_start() {
 	FAKEAZURE_PY=$(find_python_crypto) || skip "fakeazure: no python3 with the cryptography package (make deps)"
+	# The interpreter itself, not a version manager's shim (pyenv's costs
+	# seconds per start on a loaded machine, and the tests start many).
+	FAKEAZURE_PY=$("$FAKEAZURE_PY" -c 'import sys; print(sys.executable)')
 	FAKEAZURE_DIR=${FAKEAZURE_DIR:-$T/fakeazure}
 	mkdir -p "$FAKEAZURE_DIR"
 	rm -f "$FAKEAZURE_DIR/endpoints.json"
@@ -86,4 +89,19 @@ fakeazure_token() {
 			--data-urlencode grant_type=client_credentials --data-urlencode "client_secret@-" \
 			"$FAKEAZURE_ENTRA/$FAKEAZURE_TENANT/oauth2/v2.0/token" |
 		"$FAKEAZURE_PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+# fakeazure_q PYEXPR: prints a Python expression over the state `s` (the
+# JSON of GET /_fake/state), e.g. fakeazure_q 'len(s["vault"]["keys"])'.
+fakeazure_q() {
+	fakeazure_state | "$FAKEAZURE_PY" -c 'import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}
+
+# fakeazure_env CLOUD_FILE: writes a custom cloud naming the fake's endpoints
+# and exports the environment credential (client secret) nutapply uses.
+fakeazure_env() {
+	"$FAKEAZURE_PY" "$NG_SRCDIR/tests/fakeazure/mkkeys.py" cloud "$FAKEAZURE_DIR/endpoints.json" "$1"
+	AZURE_TENANT_ID=$FAKEAZURE_TENANT AZURE_CLIENT_ID=$FAKEAZURE_CLIENT_ID
+	AZURE_CLIENT_SECRET=$FAKEAZURE_CLIENT_SECRET AZURE_TOKEN_CREDENTIALS=EnvironmentCredential
+	export AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AZURE_TOKEN_CREDENTIALS
 }

@@ -44,7 +44,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -67,7 +67,7 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 def make_ca_and_cert(directory):
     """A per-run test CA and a server certificate for 127.0.0.1/localhost."""
     now = datetime.datetime.utcnow() - datetime.timedelta(minutes=5)
-    ca_key = rsa.generate_private_key(65537, 2048)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fakeazure test CA")])
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
           .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
@@ -75,7 +75,7 @@ def make_ca_and_cert(directory):
           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
           .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
           .sign(ca_key, hashes.SHA256()))
-    key = rsa.generate_private_key(65537, 2048)
+    key = ec.generate_private_key(ec.SECP256R1())
     import ipaddress
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
@@ -146,6 +146,8 @@ class Faults:
         return f
 
     def take(self, service, method, path):
+        """Every matching fault counts the call; the first one due fires."""
+        chosen = None
         with self.lock:
             for f in self.items:
                 if f["service"] not in ("*", service) or f["method"] not in ("*", method):
@@ -153,11 +155,11 @@ class Faults:
                 if f["path"] and not re.search(f["path"], path):
                     continue
                 f["seen"] += 1
-                if f["seen"] < f["nth"] or (f["count"] and f["fired"] >= f["count"]):
+                if chosen or f["seen"] < f["nth"] or (f["count"] and f["fired"] >= f["count"]):
                     continue
                 f["fired"] += 1
-                return dict(f)
-        return None
+                chosen = dict(f)
+        return chosen
 
     def dump(self):
         with self.lock:
@@ -192,9 +194,35 @@ class Fake:
         self.maa_key = rsa.generate_private_key(65537, 2048)
         self.maa_cert = self_signed("fakeazure MAA signing", self.maa_key)
         self.maa_kid = b64url(hashlib.sha256(cert_der(self.maa_cert)).digest())
-        self.rogue_key = rsa.generate_private_key(65537, 2048)
+        self._rogue_key = self._jws = None
         self.vault = kv.Vault(self)
         self.arm = arm.Arm(self)
+
+    def rogue_key(self):
+        with self.lock:
+            if self._rogue_key is None:
+                self._rogue_key = rsa.generate_private_key(65537, 2048)
+            return self._rogue_key
+
+    def jws_signer(self):
+        """The key and certificate (issued by the test CA, for 127.0.0.1) that
+        sign key release answers, made on first use."""
+        with self.lock:
+            if self._jws is None:
+                import ipaddress
+                key = rsa.generate_private_key(65537, 2048)
+                now = datetime.datetime.utcnow() - datetime.timedelta(minutes=5)
+                cert = (x509.CertificateBuilder()
+                        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+                        .issuer_name(self.ca.subject).public_key(key.public_key())
+                        .serial_number(x509.random_serial_number())
+                        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=2))
+                        .add_extension(x509.SubjectAlternativeName([
+                            x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+                            critical=False)
+                        .sign(self.ca_key, hashes.SHA256()))
+                self._jws = (key, cert)
+            return self._jws
 
     # --- auth -------------------------------------------------------------
     def issue_token(self, aud, principal):
@@ -355,7 +383,7 @@ class Fake:
         claims.update(spec.get("claims", {}))
         for k in [k for k, v in claims.items() if v is None]:
             del claims[k]
-        key = self.rogue_key if spec.get("signer") == "rogue" else self.maa_key
+        key = self.rogue_key() if spec.get("signer") == "rogue" else self.maa_key
         header = {"alg": "RS256", "jku": spec.get("jku", base + "/certs"), "kid": spec.get("kid", self.maa_kid),
                   "typ": "JWT"}
         return jwt_sign(header, claims, key)

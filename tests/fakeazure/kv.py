@@ -5,6 +5,7 @@ Contract: azure-rest.md §3 (import, BYOK key_hsm, update, release, errors,
 sidecars.md §4 and §6. Test harness only.
 """
 import base64
+import hashlib
 import json
 import re
 import secrets
@@ -493,11 +494,10 @@ class Vault:
                                         "key": {"key_hsm": key_hsm, "kid": kid, "kty": v.kty,
                                                 "key_ops": v.key_ops},
                                         "release_policy": self.policy_out(v)}}}
-        fake = self.fake
-        chain = [base64.b64encode(cert_der(c)).decode() for c in (fake.cert, fake.ca)]
-        import hashlib
-        header = {"alg": "RS256", "x5c": chain, "x5t#S256": b64url(hashlib.sha256(cert_der(fake.cert)).digest())}
-        return 200, {}, {"value": jwt_sign(header, payload, fake.key)}
+        key, cert = self.fake.jws_signer()
+        chain = [base64.b64encode(cert_der(c)).decode() for c in (cert, self.fake.ca)]
+        header = {"alg": "RS256", "x5c": chain, "x5t#S256": b64url(hashlib.sha256(cert_der(cert)).digest())}
+        return 200, {}, {"value": jwt_sign(header, payload, key)}
 
     def control(self, what, body):
         raise HTTPError(404, {"error": "no vault control %s" % what})
