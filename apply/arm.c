@@ -171,6 +171,11 @@ int arm_storage_key(struct arm_client *a, const char *account, char **key, struc
 	*key = NULL;
 	if ((rc = name_ok("storage account", account, 24, "", err)))
 		return rc;
+	/* Storage account names: 3-24 lowercase letters and digits. */
+	if (strlen(account) < 3 || strpbrk(account, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+		return ng_errf(err, NG_EINVAL,
+			       "storage account '%s': want 3-24 lowercase letters and digits",
+			       account);
 	snprintf(path, sizeof(path), "/providers/Microsoft.Storage/storageAccounts/%s/listKeys",
 		 account);
 	http_resp_init(&r);

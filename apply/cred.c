@@ -7,7 +7,6 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
-#include <poll.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,44 +51,41 @@ static void set(char *dst, const char *v)
 	snprintf(dst, AZ_URL_MAX, "%s", v);
 }
 
+/* authority, ARM, vault resource, vault/blob/attestation suffixes (Azure
+ * CLI `az cloud show`); the storage resource is the same everywhere. */
+static const char *const clouds[][7] = {
+    {"AzureCloud", "https://login.microsoftonline.com", "https://management.azure.com",
+     "vault.azure.net", "blob.core.windows.net", "attest.azure.net"},
+    {"AzureUSGovernment", "https://login.microsoftonline.us",
+     "https://management.usgovcloudapi.net", "vault.usgovcloudapi.net",
+     "blob.core.usgovcloudapi.net", "attest.azure.us"},
+    {"AzureChinaCloud", "https://login.chinacloudapi.cn", "https://management.chinacloudapi.cn",
+     "vault.azure.cn", "blob.core.chinacloudapi.cn", "attest.azure.cn"}};
+
 int az_cloud_named(const char *name, struct az_cloud *c, struct ng_err *err)
 {
 	memset(c, 0, sizeof(*c));
-	set(c->imds, "http://169.254.169.254");
-	if (!strcmp(name, "AzureCloud")) {
-		set(c->authority, "https://login.microsoftonline.com");
-		set(c->management, "https://management.azure.com");
+	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
+		const char *const *k = clouds[i];
+		if (strcmp(name, k[0]))
+			continue;
+		snprintf(c->name, sizeof(c->name), "%s", k[0]);
+		set(c->authority, k[1]);
+		set(c->management, k[2]);
+		set(c->management_resource, k[2]);
+		strcat(c->management_resource, "/");
 		set(c->storage_resource, "https://storage.azure.com");
-		set(c->vault_resource, "https://vault.azure.net");
-		set(c->vault_suffix, "vault.azure.net");
-		set(c->blob_suffix, "blob.core.windows.net");
-		set(c->attest_suffix, "attest.azure.net");
-	} else if (!strcmp(name, "AzureUSGovernment")) {
-		set(c->authority, "https://login.microsoftonline.us");
-		set(c->management, "https://management.usgovcloudapi.net");
-		set(c->storage_resource, "https://storage.azure.com");
-		set(c->vault_resource, "https://vault.usgovcloudapi.net");
-		set(c->vault_suffix, "vault.usgovcloudapi.net");
-		set(c->blob_suffix, "blob.core.usgovcloudapi.net");
-		set(c->attest_suffix, "attest.azure.us");
-	} else if (!strcmp(name, "AzureChinaCloud")) {
-		set(c->authority, "https://login.chinacloudapi.cn");
-		set(c->management, "https://management.chinacloudapi.cn");
-		set(c->storage_resource, "https://storage.azure.com");
-		set(c->vault_resource, "https://vault.azure.cn");
-		set(c->vault_suffix, "vault.azure.cn");
-		set(c->blob_suffix, "blob.core.chinacloudapi.cn");
-		set(c->attest_suffix, "attest.azure.cn");
-	} else {
-		return ng_errf(err, NG_EINVAL,
-			       "cloud '%.64s': unknown: use AzureCloud, AzureUSGovernment, "
-			       "AzureChinaCloud or a custom cloud naming every endpoint",
-			       name);
+		snprintf(c->vault_resource, AZ_URL_MAX, "https://%s", k[3]);
+		set(c->vault_suffix, k[3]);
+		set(c->blob_suffix, k[4]);
+		set(c->attest_suffix, k[5]);
+		set(c->imds, "http://169.254.169.254");
+		return 0;
 	}
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	set(c->management_resource, c->management);
-	strcat(c->management_resource, "/");
-	return 0;
+	return ng_errf(err, NG_EINVAL,
+		       "cloud '%.64s': unknown: use AzureCloud, AzureUSGovernment, "
+		       "AzureChinaCloud or a custom cloud naming every endpoint",
+		       name);
 }
 
 static int loopback_http(const char *u)
@@ -455,73 +451,47 @@ static int managed(struct az_cred *c, const char *resource, char **tok, time_t *
 	return rc;
 }
 
-/* Azure CLI (§5.5): posix_spawnp, no shell; stdout JSON holds the token. */
-static int cli(struct az_cred *c, const char *resource, char **tok, time_t *exp, int *unavailable,
-	       struct ng_err *err)
+/* Azure CLI (§5.5): posix_spawnp, no shell; stdout JSON holds the token.
+ * az's stderr goes to ours: it explains itself ("run az login") and never
+ * carries a token. */
+static int cli(const char *resource, char **tok, time_t *exp, int *unavailable, struct ng_err *err)
 {
-	int out[2], errp[2], st = 0, rc = 0;
+	int out[2], st = 0, rc;
 	pid_t pid;
 	posix_spawn_file_actions_t fa;
 	char *argv[] = {
 	    "az",   "account", "get-access-token", "--resource", (char *)resource, "--output",
 	    "json", NULL};
-	struct buf o, e;
+	struct buf o;
+	char b[4096];
+	ssize_t n;
 
-	(void)c;
 	*unavailable = 0;
-	if (pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC))
+	if (pipe2(out, O_CLOEXEC))
 		return ng_errf(err, NG_EIO, "az: pipe: %s", strerror(errno));
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	int sr = posix_spawnp(&pid, "az", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(out[1]);
-	close(errp[1]);
 	if (sr) {
 		close(out[0]);
-		close(errp[0]);
 		*unavailable = 1;
 		return ng_errf(err, NG_ENOTFOUND, "az: %s", strerror(sr));
 	}
 	buf_init(&o, 1 << 20);
-	buf_init(&e, 1 << 16);
-	struct pollfd p[2] = {{out[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
-	int open_fds = 2;
-	time_t start = time(NULL);
-	while (open_fds && time(NULL) - start < 60) {
-		if (poll(p, 2, 1000) < 0 && errno != EINTR)
-			break;
-		for (int i = 0; i < 2; i++) {
-			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			char b[4096];
-			ssize_t n = read(p[i].fd, b, sizeof(b));
-			if (n > 0) {
-				buf_append(i ? &e : &o, b, (size_t)n);
-			} else if (n == 0 || errno != EINTR) {
-				close(p[i].fd);
-				p[i].fd = -1;
-				open_fds--;
-			}
-		}
-	}
-	for (int i = 0; i < 2; i++)
-		if (p[i].fd >= 0) {
-			close(p[i].fd);
-			kill(pid, SIGKILL);
-		}
-	waitpid(pid, &st, 0);
+	while ((n = read(out[0], b, sizeof(b))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			buf_append(&o, b, (size_t)n);
+	close(out[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		char *l = e.data ? (char *)e.data : "";
-		l[strcspn(l, "\r\n")] = 0;
-		for (char *p2 = l; *p2; p2++)
-			if ((unsigned char)*p2 < 32 || (unsigned char)*p2 > 126)
-				*p2 = '?';
-		rc = ng_errf(err, NG_ENET, "az account get-access-token failed: %.200s%s",
-			     l[0] ? l : "no message",
-			     strstr(l, "az login") ? "" : " (run 'az login')");
+		rc = ng_errf(err, NG_ENET,
+			     "az account get-access-token failed (exit %d): run 'az login' or "
+			     "set another credential",
+			     WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 			*unavailable = 1;
 	} else if (o.oom) {
@@ -533,7 +503,6 @@ static int cli(struct az_cred *c, const char *resource, char **tok, time_t *exp,
 	if (o.data)
 		OPENSSL_cleanse(o.data, o.len);
 	buf_free(&o);
-	buf_free(&e);
 	return rc;
 }
 
@@ -549,7 +518,7 @@ static int fetch(struct az_cred *c, const char *resource, char **tok, time_t *ex
 		if (c->kind <= K_WORKLOAD)
 			return entra(c, resource, tok, exp, err);
 		if (c->kind == K_CLI)
-			return cli(c, resource, tok, exp, &unavail, err);
+			return cli(resource, tok, exp, &unavail, err);
 		return managed(c, resource, tok, exp, &unavail, err);
 	}
 #define ALLOW(n) (!only || !strcmp(only, n))
@@ -571,7 +540,7 @@ static int fetch(struct az_cred *c, const char *resource, char **tok, time_t *ex
 	}
 	if (ALLOW("AzureCliCredential")) {
 		c->kind = K_CLI;
-		rc = cli(c, resource, tok, exp, &unavail, err);
+		rc = cli(resource, tok, exp, &unavail, err);
 		if (rc == 0 || !unavail)
 			return rc;
 		strcat(tried, tried[0] ? ", Azure CLI (az not found)" : "Azure CLI (az not found)");

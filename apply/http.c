@@ -416,20 +416,12 @@ static int setup(struct xfer *x, struct ng_err *err)
 		x->hl = curl_slist_append(x->hl, line);
 	}
 	if (q->authorization) {
-		snprintf(line, sizeof(line), "Authorization: %s", q->authorization);
-		if (strlen(q->authorization) + 16 >= sizeof(line)) {
-			/* long tokens (JWTs with many claims) do not fit the stack line */
-			char *big = malloc(strlen(q->authorization) + 16);
-			if (!big)
-				return ng_errf(err, NG_ENOMEM, "http: out of memory");
-			sprintf(big, "Authorization: %s", q->authorization);
-			x->hl = curl_slist_append(x->hl, big);
-			OPENSSL_cleanse(big, strlen(big));
-			free(big);
-		} else {
-			x->hl = curl_slist_append(x->hl, line);
-		}
-		OPENSSL_cleanse(line, sizeof(line));
+		char *ah = NULL;
+		if (asprintf(&ah, "Authorization: %s", q->authorization) < 0)
+			return ng_errf(err, NG_ENOMEM, "http: out of memory");
+		x->hl = curl_slist_append(x->hl, ah);
+		OPENSSL_cleanse(ah, strlen(ah));
+		free(ah);
 	}
 	if (!x->hl)
 		return ng_errf(err, NG_ENOMEM, "http: out of memory");
@@ -471,29 +463,45 @@ static int setup(struct xfer *x, struct ng_err *err)
 	return 0;
 }
 
-static void fill_error_code(struct http_resp *r)
+/* Azure's error code (x-ms-error-code, JSON error.code or Entra's "error",
+ * XML <Code>) into r->error_code, and its message (one printable line, at
+ * most ~200 chars) into msg. */
+static void parse_error(struct http_resp *r, char *msg, size_t n)
 {
-	const char *v = http_resp_header(r, "x-ms-error-code");
-	cJSON *j, *e, *code;
+	const char *v = http_resp_header(r, "x-ms-error-code"), *b = "", *s, *t;
+	cJSON *j = NULL, *e, *code = NULL, *m = NULL;
 
-	r->error_code[0] = 0;
-	if (v) {
-		snprintf(r->error_code, sizeof(r->error_code), "%s", v);
-		return;
-	}
+	msg[0] = 0;
+	snprintf(r->error_code, sizeof(r->error_code), "%s", v ? v : "");
 	if (r->status < 400 || !r->body.len)
 		return;
-	if ((j = cJSON_ParseWithLength((const char *)r->body.data, r->body.len))) {
+	b = (const char *)r->body.data;
+	if ((j = cJSON_ParseWithLength(b, r->body.len))) {
 		e = cJSON_GetObjectItemCaseSensitive(j, "error");
 		code = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "code") : e;
-		if (cJSON_IsString(code))
+		m = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "message")
+				      : cJSON_GetObjectItemCaseSensitive(j, "error_description");
+		if (!v && cJSON_IsString(code))
 			snprintf(r->error_code, sizeof(r->error_code), "%s", code->valuestring);
+		if (cJSON_IsString(m))
+			snprintf(msg, n, "%s", m->valuestring);
 		cJSON_Delete(j);
-		return;
+	} else {
+		if (!v && (s = strstr(b, "<Code>")) && (t = strstr(s, "</Code>")))
+			snprintf(r->error_code, sizeof(r->error_code), "%.*s", (int)(t - s - 6),
+				 s + 6);
+		if ((s = strstr(b, "<Message>")) && (t = strstr(s, "</Message>")))
+			snprintf(msg, n, "%.*s", (int)(t - s - 9), s + 9);
 	}
-	const char *s = strstr((const char *)r->body.data, "<Code>"), *t;
-	if (s && (t = strstr(s, "</Code>")))
-		snprintf(r->error_code, sizeof(r->error_code), "%.*s", (int)(t - s - 6), s + 6);
+	msg[strcspn(msg, "\r\n")] = 0;
+	for (char *p = msg; *p; p++)
+		if (!isprint((unsigned char)*p))
+			*p = '?';
+	if (strlen(msg) > 200)
+		strcpy(msg + 197, "...");
+	for (char *p = r->error_code; *p; p++)
+		if (!isprint((unsigned char)*p))
+			*p = '?';
 }
 
 static void debug_log(struct xfer *x, CURLcode rc)
@@ -540,7 +548,8 @@ static int judge(struct xfer *x, CURLcode rc, double *wait, struct ng_err *err)
 		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &r->status);
 		v = http_resp_header(r, "x-ms-request-id");
 		snprintf(r->request_id, sizeof(r->request_id), "%s", v ? v : "");
-		fill_error_code(r);
+		char m[8];
+		parse_error(r, m, sizeof(m));
 	}
 	if (c->debug)
 		debug_log(x, rc);
@@ -660,43 +669,10 @@ int http_do(struct http_ctx *c, const struct http_req *q, struct http_resp *r, s
 	return rc;
 }
 
-static void msg_of(const struct http_resp *r, char *out, size_t n)
-{
-	const char *b = r->body.data ? (const char *)r->body.data : "";
-	const char *s = NULL, *t;
-	cJSON *j = NULL, *e, *m;
-	size_t l = 0;
-
-	out[0] = 0;
-	if ((j = cJSON_ParseWithLength(b, r->body.len))) {
-		e = cJSON_GetObjectItemCaseSensitive(j, "error");
-		m = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "message")
-				      : cJSON_GetObjectItemCaseSensitive(j, "error_description");
-		if (cJSON_IsString(m))
-			snprintf(out, n, "%s", m->valuestring);
-		cJSON_Delete(j);
-	} else if ((s = strstr(b, "<Message>")) && (t = strstr(s, "</Message>"))) {
-		s += 9;
-		l = (size_t)(t - s);
-		snprintf(out, n, "%.*s", (int)l, s);
-	}
-	/* one line, printable, short */
-	for (char *p = out; *p; p++) {
-		if (*p == '\n' || *p == '\r') {
-			*p = 0;
-			break;
-		}
-		if (!isprint((unsigned char)*p))
-			*p = '?';
-	}
-	if (strlen(out) > 200)
-		strcpy(out + 197, "...");
-}
-
 int http_status_err(const struct http_resp *r, struct ng_err *err, int code, const char *what)
 {
 	char m[512];
-	msg_of(r, m, sizeof(m));
+	parse_error((struct http_resp *)r, m, sizeof(m));
 	return ng_errf(err, code, "%s: HTTP %ld%s%s%s%s (request id %s, client request id %s)",
 		       what, r->status, r->error_code[0] ? " " : "", r->error_code,
 		       m[0] ? ": " : "", m, r->request_id[0] ? r->request_id : "none",

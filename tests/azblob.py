@@ -7,6 +7,8 @@ Usage: azblob.py --ca CA.pem --base https://127.0.0.1:P/devstoreaccount1 CMD ...
   mkcontainer NAME
   sha256 CONTAINER/BLOB            sha256 of the whole blob (streamed)
   put CONTAINER/BLOB FILE [META=V]  create a page blob from FILE (for foreign-blob tests)
+  putpage CONTAINER/BLOB OFFSET    write 512 random bytes at OFFSET
+  compare CONTAINER/BLOB FILE      byte equality without hashing unwritten zeros
   meta CONTAINER/BLOB              prints metadata as k=v lines
   snapshots CONTAINER              prints "blob snapshot" lines
   ranges CONTAINER/BLOB            prints "start end" page ranges
@@ -170,6 +172,15 @@ def main():
             r.read()
             if r.status != 201:
                 sys.exit("put page: %d" % r.status)
+    elif cmd == "putpage":
+        # putpage CONTAINER/BLOB OFFSET: 512 random bytes written at OFFSET
+        off = int(rest[2])
+        c, r = req("PUT", rest[1], {"comp": "page"},
+                   {"x-ms-page-write": "update", "x-ms-range": "bytes=%d-%d" % (off, off + 511)},
+                   os.urandom(512))
+        r.read()
+        if r.status != 201:
+            sys.exit("put page: %d" % r.status)
     elif cmd == "meta":
         c, r = req("HEAD", rest[1])
         r.read()

@@ -104,6 +104,43 @@ st, _, o = call("GET", EP["imds"] + "?api-version=2018-02-01&resource=https%3A%2
 check(st == 200 and isinstance(o["expires_in"], str), "IMDS token, string values")
 MI = o["access_token"]
 
+# Certificate assertions (azure-rest.md §5.2): PS256 with a 32-byte salt and
+# x5t#S256, or RS256 with x5t; aud = the token endpoint; exp <= 10 min.
+ckey = serialization.load_pem_private_key(open(os.environ["FAKEAZURE_TEST_CLIENT_KEY"], "rb").read(), None)
+cder = x509.load_pem_x509_certificate(open(os.path.join(os.path.dirname(os.environ["FAKEAZURE_TEST_CLIENT_KEY"]),
+                                                        "client.pem"), "rb").read()).public_bytes(serialization.Encoding.DER)
+TOKEN_URL = "%s/%s/oauth2/v2.0/token" % (EP["entra"], EP["tenant"])
+
+
+def assertion(alg="PS256", salt=32, aud=TOKEN_URL, life=300):
+    now = int(time.time())
+    hdr = {"alg": alg, "typ": "JWT"}
+    if alg == "PS256":
+        hdr["x5t#S256"] = b64u(hashlib.sha256(cder).digest())
+    else:
+        hdr["x5t"] = b64u(hashlib.sha1(cder).digest())
+    claims = {"aud": aud, "iss": EP["client_id"], "sub": EP["client_id"], "jti": secrets.token_hex(8),
+              "nbf": now, "iat": now, "exp": now + life}
+    si = (b64u(json.dumps(hdr).encode()) + "." + b64u(json.dumps(claims).encode())).encode()
+    if alg == "PS256":
+        sig = ckey.sign(si, padding.PSS(padding.MGF1(hashes.SHA256()), salt), hashes.SHA256())
+    else:
+        sig = ckey.sign(si, padding.PKCS1v15(), hashes.SHA256())
+    return si.decode() + "." + b64u(sig)
+
+
+def by_assertion(a):
+    return call("POST", TOKEN_URL, form={"client_id": EP["client_id"], "scope": "https://vault.azure.net/.default",
+                                        "grant_type": "client_credentials", "client_assertion": a,
+                                        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
+
+
+check(by_assertion(assertion())[0] == 200, "PS256 assertion, salt 32")
+check(by_assertion(assertion(alg="RS256"))[0] == 200, "RS256 assertion with x5t")
+check(by_assertion(assertion(salt=padding.PSS.MAX_LENGTH))[0] == 401, "PS256 with OpenSSL's maximum salt -> 401")
+check(by_assertion(assertion(aud=EP["entra"]))[0] == 400, "assertion with another audience -> 400")
+check(by_assertion(assertion(life=3600))[0] == 400, "assertion valid for an hour -> 400")
+
 # --- Key Vault: auth and api-version -----------------------------------------------------
 V = EP["vault"]
 st, h, o = call("GET", V + "/keys/kek1?api-version=7.4")
@@ -215,6 +252,12 @@ check(st == 400, "BYOK naming an unknown KEK version -> 400")
 st, _, o = call("PUT", V + "/keys/octkey?api-version=7.4", {"key": {"kty": "oct-HSM", "key_hsm": byok(b"\x07" * 32)},
                 "attributes": {"exportable": True}, "release_policy": rp(policy(HOSTDATA))}, KV)
 check(st == 200 and ctl("state")["vault"]["keys"]["octkey"]["versions"][0]["material_hex"] == "07" * 32, "BYOK oct-HSM")
+
+st, _, o = call("DELETE", V + "/keys/octkey?api-version=7.4", token=KV)
+check(st == 200, "delete key (soft)")
+st, _, o = call("PUT", V + "/keys/octkey?api-version=7.4", {"key": {"kty": "oct-HSM", "key_hsm": byok(b"\x07" * 32)},
+                "attributes": {"exportable": True}, "release_policy": rp(policy(HOSTDATA))}, KV)
+check(st == 409 and o["error"]["innererror"]["code"] == "ObjectIsDeletedButRecoverable", "soft-deleted name -> 409")
 
 # --- Attestation + release -----------------------------------------------------------------
 A = EP["attest"]

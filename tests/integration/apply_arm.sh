@@ -72,6 +72,14 @@ grep -q "every container runs" "$T/out" || fail "did not complete through faults
 [ "$(fakeazure_q 'sum(f["fired"] for f in s["faults"])')" -ge 5 ] || fail "faults did not fire: $(fakeazure_q 's["faults"]')"
 fakeazure_ctl POST /_fake/faults '[]' >/dev/null
 
+# 5b. Throttled for good: one clear line, no deployment half made.
+fakeazure_ctl POST /_fake/faults '[{"service":"arm","method":"PUT","kind":"503","count":0,"retry_after":0}]' >/dev/null
+deploy 1 --parameters "$D/params.json" --name never
+expect_err "HTTP 503"
+[ "$(wc -l <"$T/err")" -le 2 ] || fail "more than one error line: $(cat "$T/err")"
+[ "$(fakeazure_q '"never" in s["arm"]["deployments"]')" = False ] || fail "a half-made deployment"
+fakeazure_ctl POST /_fake/faults '[]' >/dev/null
+
 # 6. A container that does not come up: the wait names it.
 fakeazure_ctl POST /_fake/arm/container '{"group":"mint","container":"encfs","state":"Terminated","exitCode":1,"detailStatus":"Error"}' >/dev/null
 expect_exit 1 "$NUTAPPLY" group wait $common --timeout 1 mint

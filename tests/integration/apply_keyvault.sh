@@ -99,4 +99,15 @@ for f in "$T"/out "$T"/err; do
 	grep -q "fake\." "$f" && grep -q "Bearer" "$f" && fail "token in $f"
 	grep -q "$(cut -c1-40 "$T/jwk.d")" "$f" && fail "key material in $f"
 done
+
+# 8. What the policy nutapply set lets out: a simulated group with the
+#    bundle's hostdata gets the very key that was wrapped; another gets none.
+"$py" -B "$NG_SRCDIR/tests/fakeazure/tee.py" "$FAKEAZURE_DIR" mint "$h2" --out "$T/released.der" ||
+	fail "release with the policy's hostdata refused"
+[ "$(od -An -tx1 -v "$T/released.der" | tr -d ' \n')" = "$(cat "$T/mint.der")" ] || fail "released key differs"
+set +e
+"$py" -B "$NG_SRCDIR/tests/fakeazure/tee.py" "$FAKEAZURE_DIR" mint "$h1" 2>"$T/err"
+rc=$?
+set -e
+[ $rc -eq 3 ] || fail "a group with another hostdata got the key (exit $rc)"
 fakeazure_stop

@@ -4,7 +4,13 @@
 . "$NG_SRCDIR/tests/lib.sh"
 . "$NG_SRCDIR/tests/fakeazure.sh"
 command -v curl >/dev/null || skip "curl not installed (make deps)"
-fakeazure_start --resource-group rg1 --storage-account rg1/acct1 --kek kek1 --lro-polls 1 --retry-after 0
+command -v openssl >/dev/null || skip "openssl not installed (make deps)"
+# A client certificate registered with the fake's Entra, for assertions.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/client.key" -out "$T/client.pem" -subj /CN=nutapply-test \
+	-days 1 2>/dev/null
+export FAKEAZURE_TEST_CLIENT_KEY="$T/client.key"
+fakeazure_start --resource-group rg1 --storage-account rg1/acct1 --kek kek1 --lro-polls 1 --retry-after 0 \
+	--client-cert "$T/client.pem"
 
 status() { # status METHOD URL [TOKEN]: prints the HTTP status
 	curl -sS -o "$T/body" -w '%{http_code}' --cacert "$FAKEAZURE_CA" -X "$1" ${3:+-H "Authorization: Bearer $3"} "$2"

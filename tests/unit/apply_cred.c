@@ -1,0 +1,60 @@
+/* apply_cred.c: cloud endpoints: the named clouds carry the documented
+ * endpoints (azure-rest.md §0, §5), and a custom cloud must name every
+ * endpoint with https (plain http only for loopback authority/IMDS). */
+#include <string.h>
+
+#include "../../apply/cred.h"
+#include "harness.h"
+
+static void test_named(void)
+{
+	struct az_cloud c;
+	struct ng_err err;
+	CU_ASSERT_EQUAL(az_cloud_named("AzureCloud", &c, &err), 0);
+	CU_ASSERT_STRING_EQUAL(c.authority, "https://login.microsoftonline.com");
+	CU_ASSERT_STRING_EQUAL(c.management_resource, "https://management.azure.com/");
+	CU_ASSERT_STRING_EQUAL(c.storage_resource, "https://storage.azure.com");
+	CU_ASSERT_STRING_EQUAL(c.vault_resource, "https://vault.azure.net");
+	CU_ASSERT_STRING_EQUAL(c.imds, "http://169.254.169.254");
+	CU_ASSERT_EQUAL(az_cloud_named("AzureUSGovernment", &c, &err), 0);
+	CU_ASSERT_STRING_EQUAL(c.authority, "https://login.microsoftonline.us");
+	CU_ASSERT_EQUAL(az_cloud_named("AzureChinaCloud", &c, &err), 0);
+	CU_ASSERT_STRING_EQUAL(c.vault_suffix, "vault.azure.cn");
+	CU_ASSERT_NOT_EQUAL(az_cloud_named("azurecloud", &c, &err), 0);
+}
+
+static int parse(const char *json, struct az_cloud *c)
+{
+	struct ng_err err;
+	cJSON *j = cJSON_Parse(json);
+	int rc = az_cloud_from_json(j, c, &err);
+	cJSON_Delete(j);
+	return rc;
+}
+
+#define FULL(auth, imds)                                                                           \
+	"{\"name\":\"t\",\"authority\":\"" auth "\",\"management\":\"https://127.0.0.1:2\","       \
+	"\"management_resource\":\"https://127.0.0.1:2/\",\"storage_resource\":\"https://"         \
+	"storage.azure.com\",\"vault_resource\":\"https://vault.azure.net\",\"vault_suffix\":"     \
+	"\"v\",\"blob_suffix\":\"b\",\"attest_suffix\":\"a\",\"imds\":\"" imds "\"}"
+
+static void test_custom(void)
+{
+	struct az_cloud c;
+	CU_ASSERT_EQUAL(parse(FULL("https://127.0.0.1:1", "http://127.0.0.1:3"), &c), 0);
+	CU_ASSERT_STRING_EQUAL(c.authority, "https://127.0.0.1:1");
+	CU_ASSERT_STRING_EQUAL(c.name, "t");
+	CU_ASSERT_EQUAL(parse("{\"name\":\"AzureChinaCloud\"}", &c), 0);
+	CU_ASSERT_STRING_EQUAL(c.authority, "https://login.chinacloudapi.cn");
+	/* plain http off loopback, a missing endpoint, unknown members: refused */
+	CU_ASSERT_NOT_EQUAL(parse(FULL("http://login.example", "http://127.0.0.1:3"), &c), 0);
+	CU_ASSERT_NOT_EQUAL(parse(FULL("https://l", "http://169.254.169.254"), &c), 0);
+	CU_ASSERT_NOT_EQUAL(parse("{\"name\":\"t\",\"authority\":\"https://x\"}", &c), 0);
+	CU_ASSERT_NOT_EQUAL(parse("{\"name\":\"AzureCloud\",\"bogus\":\"https://x\"}", &c), 0);
+	CU_ASSERT_NOT_EQUAL(parse("[]", &c), 0);
+	CU_ASSERT_NOT_EQUAL(parse("{\"name\":5}", &c), 0);
+}
+
+static const struct ng_test tests[] = {{"named", test_named}, {"custom", test_custom}};
+
+NG_TEST_MAIN("apply_cred", tests)
