@@ -26,6 +26,8 @@ infra() { "$NUTAPPLY" infra "$@" $c; }
 q() { fakeazure_q "$1"; }
 nreq() { q "len([r for r in s['requests'] if r['method']=='$1' and '$2' in r['path']])"; }
 PY=$FAKEAZURE_PY
+# the oracle through the interpreter itself (a version-manager shim costs seconds)
+az_oracle() { "$PY" -B "$NG_SRCDIR/tests/azblob.py" --ca "$AZ_CA" --base "$AZ_URL" "$@"; }
 
 # 1. plan before anything exists; a bad infra file is one line, no request.
 echo '{"key_vault": 5}' >"$T/bad.json"
