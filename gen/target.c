@@ -109,26 +109,21 @@ static int load_kek(const char *path, const char *pem, struct byok_kek **kek, st
 	return rc;
 }
 
-int target_load(const char *path, const char *kek_fingerprint, struct target **out,
-		struct ng_err *err)
+int target_parse(const char *data, size_t len, const char *path, const char *kek_fingerprint,
+		 struct target **out, struct ng_err *err)
 {
 	unsigned char want[32], got[32];
-	uint8_t *raw = NULL;
-	size_t len = 0;
 	struct target *t;
 	int rc;
 
 	*out = NULL;
 	if ((rc = target_fingerprint_parse(kek_fingerprint, "--kek-fingerprint", want, err)))
 		return rc;
-	if ((rc = read_file_capped(path, TARGET_MAX_LEN, &raw, &len, err)))
-		return rc;
-	if (!(t = calloc(1, sizeof(*t)))) {
-		free(raw);
+	if (len > TARGET_MAX_LEN)
+		return ng_errf(err, NG_ELIMIT, "%s: larger than %d bytes", path, TARGET_MAX_LEN);
+	if (!(t = calloc(1, sizeof(*t))))
 		return ng_errf(err, NG_ENOMEM, "out of memory");
-	}
-	t->doc = cJSON_ParseWithLength((const char *)raw, len);
-	free(raw);
+	t->doc = cJSON_ParseWithLength(data, len);
 	if (!cJSON_IsObject(t->doc)) {
 		rc = ng_errf(err, NG_EINVAL, "%s: not a JSON object: use the file `nutapply infra up` wrote",
 			     path);
@@ -170,6 +165,24 @@ int target_load(const char *path, const char *kek_fingerprint, struct target **o
 	return 0;
 fail:
 	target_free(t);
+	return rc;
+}
+
+int target_load(const char *path, const char *kek_fingerprint, struct target **out,
+		struct ng_err *err)
+{
+	uint8_t *raw = NULL;
+	size_t len = 0;
+	unsigned char fp[32];
+	int rc;
+
+	*out = NULL;
+	/* the typed fingerprint is checked before the file is even read */
+	if ((rc = target_fingerprint_parse(kek_fingerprint, "--kek-fingerprint", fp, err)) ||
+	    (rc = read_file_capped(path, TARGET_MAX_LEN, &raw, &len, err)))
+		return rc;
+	rc = target_parse((const char *)raw, len, path, kek_fingerprint, out, err);
+	free(raw);
 	return rc;
 }
 
