@@ -67,7 +67,8 @@ static void test_load(void)
 	CU_ASSERT_FATAL(target_load(path, fp, &t, &err) == 0);
 	CU_ASSERT_STRING_EQUAL(target_fingerprint(t), fp);
 	CU_ASSERT_STRING_EQUAL(target_str(t, "storage.share"), "caddy");
-	CU_ASSERT_STRING_EQUAL(target_str(t, "identity.client_id"), "11111111-1111-4111-8111-111111111111");
+	CU_ASSERT_STRING_EQUAL(target_str(t, "identity.client_id"),
+			       "11111111-1111-4111-8111-111111111111");
 	CU_ASSERT(target_str(t, "storage.nope") == NULL);
 	CU_ASSERT(target_kek(t) != NULL);
 	target_free(t);
