@@ -483,9 +483,11 @@ int cmd_infra(int argc, char **argv)
 	int opt, rc, quiet = 0, yes = 0;
 	double timeout = 1800;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(cmd_infra_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	if (argc < 2)
+		return cli_usage_error("nutapply", "infra", "want plan, up or down");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(cmd_infra_usage, stdout);
+		return CLI_EXIT_OK;
 	}
 	verb = argv[1];
 	if (strcmp(verb, "plan") && strcmp(verb, "up") && strcmp(verb, "down"))

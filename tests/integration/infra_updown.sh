@@ -173,7 +173,15 @@ expect_exit 1 infra up "$T/infra.json" -o "$T/target2.json"
 expect_err "soft deleted vault"
 [ ! -e "$T/target2.json" ] || fail "a failed up wrote target.json"
 
-# 10. down --delete-data --download: the copy first, equal to the blob.
+# 10. down --delete-data --snapshot: a snapshot, and the account (where the
+#     snapshot lives) kept with the blob as it was.
+expect_exit 0 infra down "$T/infra.json" --yes --delete-data --snapshot
+grep -q "volume blob: snapshot " "$T/out" || fail "no snapshot: $(cat "$T/out")"
+grep -q "kept: it holds the encfs volume and its snapshot" "$T/out" || fail "account not kept: $(cat "$T/out")"
+[ "$(az_oracle snapshots encfs | wc -l)" = 1 ] || fail "no snapshot in Azurite"
+[ "$(az_oracle sha256-full encfs/encfs.img)" = "$sum0" ] || fail "down --snapshot changed the volume blob"
+
+# 11. down --delete-data --download: the copy first, equal to the blob.
 expect_exit 0 infra down "$T/infra.json" --yes --delete-data --download "$T/saved.img"
 grep -q "volume blob: downloaded to $T/saved.img" "$T/out" || fail "no download: $(cat "$T/out")"
 [ "$(sha256sum <"$T/saved.img" | cut -d' ' -f1) $(stat -c %s "$T/saved.img")" = "$sum0" ] ||
@@ -181,7 +189,10 @@ grep -q "volume blob: downloaded to $T/saved.img" "$T/out" || fail "no download:
 [ "$(q 'any(r["name"]=="devstoreaccount1" for r in s["arm"]["resources"].values())')" = False ] || fail "account not deleted"
 grep -q "resource group rg-infra: deleted" "$T/out" || fail "group not deleted: $(cat "$T/out")"
 
-# 11. No secret anywhere: client secret, storage keys, tokens.
+# down again with nothing left: still a clean run
+expect_exit 0 infra down "$T/infra.json" --yes
+
+# 12. No secret anywhere: client secret, storage keys, tokens.
 for f in "$T/target.json" "$T/out" "$T/err" "$T/state.json"; do
 	[ -f "$f" ] || continue
 	for s in "$FAKEAZURE_CLIENT_SECRET" "$AZURE_STORAGE_KEY" "fake."; do
