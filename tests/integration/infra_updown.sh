@@ -135,6 +135,21 @@ PY
 expect_exit 1 "$NUTGEN" target check "$T/evil.json" --kek-fingerprint "$FP"
 expect_err "does not match --kek-fingerprint"
 
+# 5b. An existing Managed HSM and a shared attestation provider named in the
+#     file: neither is created (nor any vault role), the KEK goes there.
+cat >"$T/hsm.json" <<JSON
+{"subscription": "$FAKEAZURE_SUBSCRIPTION", "resource_group": "rg-hsm", "storage_account": "sthsm",
+ "managed_hsm": "$FAKEAZURE_VAULT", "attestation_endpoint": "$FAKEAZURE_ATTEST", "kek_name": "kek-hsm"}
+JSON
+LOCATION=westeurope expect_exit 0 infra up "$T/hsm.json" -o "$T/target-hsm.json"
+grep -q "kek kek-hsm: created" "$T/out" || fail "hsm up: $(cat "$T/out")"
+[ "$(q 'sorted(r["type"] for r in s["arm"]["resources"].values() if "/rg-hsm/" in r["id"] and "Authorization" not in r["type"])')" = \
+	"['Microsoft.ManagedIdentity/userAssignedIdentities', 'Microsoft.Storage/storageAccounts', 'Microsoft.Storage/storageAccounts/blobServices/containers', 'Microsoft.Storage/storageAccounts/fileServices/shares']" ] ||
+	fail "hsm: unexpected resources: $(q '[r["id"] for r in s["arm"]["resources"].values() if "/rg-hsm/" in r["id"]]')"
+[ "$(q 'len([r for r in s["arm"]["resources"].values() if "/rg-hsm/" in r["id"] and r["type"].endswith("roleAssignments")])')" = 1 ] || fail "hsm: role assignments"
+[ "$("$PY" -c 'import json,sys; t=json.load(open(sys.argv[1])); print(t["key_vault"]["kind"], t["attestation"]["endpoint"])' "$T/target-hsm.json")" = "managedhsm $FAKEAZURE_ATTEST" ] ||
+	fail "hsm target.json: $(cat "$T/target-hsm.json")"
+
 # 6. The volume: a blob with data in Azurite's encfs container.
 az_oracle mkcontainer encfs
 "$PY" -c 'import os,sys; b=bytearray(4<<20); b[0:4096]=os.urandom(4096); b[3<<20:(3<<20)+512]=os.urandom(512); open(sys.argv[1],"wb").write(b)' "$T/vol.img"
