@@ -408,7 +408,7 @@ static int write_target(struct infra *in, const char *out, struct ng_err *err)
 			printf("%s: written\n", out);
 	}
 	if (!rc)
-		printf("kek fingerprint: %s\n", fp);
+		printf("kek fingerprint: %s\n", fp + 7); /* bare hex: what nutgen build takes */
 out:
 	free(old);
 	free(text);

@@ -54,7 +54,7 @@ fakeazure_ctl POST /_fake/faults '[
  {"service":"vault","method":"GET","path":"/keys/","kind":"expired"}]' >/dev/null
 expect_exit 0 infra up "$T/infra.json" -o "$T/target.json"
 for l in "infrastructure: no change" \
-	"kek nutgen-kek: created (RSA-HSM 4096, key_ops import)" "target.json: written" "kek fingerprint: sha256:"; do
+	"kek nutgen-kek: created (RSA-HSM 4096, key_ops import)" "target.json: written" "kek fingerprint: "; do
 	grep -q "$l" "$T/out" || fail "up: no '$l': $(cat "$T/out")"
 done
 [ "$(q 'sum(f["fired"] for f in s["faults"])')" -ge 3 ] || fail "faults did not fire: $(q 's["faults"]')"
@@ -98,7 +98,7 @@ assert t["kek"]["kid"] == k["kid"], (t["kek"]["kid"], k["kid"])
 pub = serialization.load_pem_public_key(t["kek"]["public_key_pem"].encode())
 assert pub.key_size == 4096
 der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-assert fp == t["kek"]["sha256"] == "sha256:" + hashlib.sha256(der).hexdigest(), fp
+assert len(fp) == 64 and "sha256:" + fp == t["kek"]["sha256"] == "sha256:" + hashlib.sha256(der).hexdigest(), fp
 PY
 
 # 4. up again: nothing deployed, nothing created, says so; plan agrees.
@@ -115,7 +115,7 @@ grep -q "plan: 0 change(s)" "$T/out" || fail "plan after up: $(cat "$T/out")"
 # 5. nutgen: the typed fingerprint gates the file (any accepted form).
 colon=$(printf '%s' "${FP#sha256:}" | tr a-f A-F | sed 's/../&:/g; s/:$//')
 expect_exit 0 "$NUTGEN" target check "$T/target.json" --kek-fingerprint "$colon"
-grep -q "kek fingerprint $FP: matches" "$T/out" || fail "target check: $(cat "$T/out")"
+grep -q "kek fingerprint sha256:$FP: matches" "$T/out" || fail "target check: $(cat "$T/out")"
 grep -q "identity.client_id " "$T/out" || fail "target check shows no names"
 wrong=$(printf '%s' "${FP#sha256:}" | sed 's/^./0/; s/^00/01/')
 expect_exit 1 "$NUTGEN" target check "$T/target.json" --kek-fingerprint "$wrong"
