@@ -225,19 +225,29 @@ enum layersrc_kind layersrc_kind(const struct layersrc *s)
 	return s->kind;
 }
 
+/* Gives zlib the next chunk of input once it has used up the last one. */
+static int gz_refill(struct layersrc *s, struct ng_err *err)
+{
+	int rc;
+
+	if (s->zs.avail_in != 0)
+		return 0;
+	s->in_pos = s->in_len;
+	if ((rc = fill_in(s, err)) < 0)
+		return rc;
+	s->zs.next_in = s->in + s->in_pos;
+	s->zs.avail_in = (uInt)(s->in_len - s->in_pos);
+	return 0;
+}
+
 static int gunzip_more(struct layersrc *s, struct ng_err *err)
 {
 	int rc;
 
 	s->out_pos = s->out_len = 0;
 	while (s->out_len == 0 && !s->out_end) {
-		if (s->zs.avail_in == 0) {
-			s->in_pos = s->in_len;
-			if ((rc = fill_in(s, err)) < 0)
-				return rc;
-			s->zs.next_in = s->in + s->in_pos;
-			s->zs.avail_in = (uInt)(s->in_len - s->in_pos);
-		}
+		if ((rc = gz_refill(s, err)) < 0)
+			return rc;
 		if (s->zs.avail_in == 0 && s->in_eof)
 			return ng_errf(err, NG_EINVAL, "%s: gzip: unexpected EOF (truncated layer)",
 				       s->name);
@@ -248,13 +258,8 @@ static int gunzip_more(struct layersrc *s, struct ng_err *err)
 		s->in_pos = s->in_len - s->zs.avail_in;
 		if (rc == Z_STREAM_END) {
 			/* Go's gzip reader is multistream: another member may follow. */
-			if (s->zs.avail_in == 0) {
-				s->in_pos = s->in_len;
-				if ((rc = fill_in(s, err)) < 0)
-					return rc;
-				s->zs.next_in = s->in + s->in_pos;
-				s->zs.avail_in = (uInt)(s->in_len - s->in_pos);
-			}
+			if ((rc = gz_refill(s, err)) < 0)
+				return rc;
 			if (s->zs.avail_in == 0)
 				s->out_end = 1;
 			else if (inflateReset(&s->zs) != Z_OK)

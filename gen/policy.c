@@ -2,7 +2,6 @@
  * ../shared/research/confcom-policy.md. */
 #include "policy_int.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,17 +225,6 @@ static cJSON *cap_list(const cJSON *base, const cJSON *add, const cJSON *drop)
 	return out;
 }
 
-static int check_str_list(const cJSON *l)
-{
-	const cJSON *it;
-	if (!l || cJSON_IsNull(l))
-		return 0;
-	if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) > 128)
-		return -1;
-	cJSON_ArrayForEach(it, l) if (!cJSON_IsString(it)) return -1;
-	return 0;
-}
-
 static int capabilities(const struct policy_ctx *c, const cJSON *sc, int priv, cJSON *ctr,
 			struct ng_err *err)
 {
@@ -247,7 +235,7 @@ static int capabilities(const struct policy_ctx *c, const cJSON *sc, int priv, c
 	    policy_prof(c, priv ? "privileged_capabilities" : "unprivileged_capabilities");
 	cJSON *empty = cJSON_CreateArray();
 	cJSON *o;
-	if (check_str_list(add) < 0 || check_str_list(drop) < 0) {
+	if (policy_check_str_list(add) < 0 || policy_check_str_list(drop) < 0) {
 		cJSON_Delete(empty);
 		return ng_errf(err, NG_EINVAL,
 			       "container %s: capabilities add/drop must be lists of strings",
@@ -262,16 +250,6 @@ static int capabilities(const struct policy_ctx *c, const cJSON *sc, int priv, c
 	cJSON_AddItemToObject(o, "permitted", cap_list(base, add, drop));
 	cJSON_Delete(empty);
 	return 0;
-}
-
-static int all_digits(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return 0;
-	return 1;
 }
 
 static cJSON *idname(const char *pattern, const char *strategy)
@@ -322,11 +300,11 @@ static int user(const struct policy_ctx *c, const cJSON *sc, const cJSON *cfg, c
 		if (colon)
 			*colon = 0;
 		cJSON_ReplaceItemInObject(usr, "user_idname",
-					  idname(s, all_digits(s) ? "id" : "name"));
+					  idname(s, policy_all_digits(s) ? "id" : "name"));
 		if (colon)
 			cJSON_ReplaceItemInArray(
 			    cJSON_GetObjectItem(usr, "group_idnames"), 0,
-			    idname(colon + 1, all_digits(colon + 1) ? "id" : "name"));
+			    idname(colon + 1, policy_all_digits(colon + 1) ? "id" : "name"));
 		free(s);
 	}
 	return 0;

@@ -1,5 +1,5 @@
-/* policy_int.h: what the policy modules (policy.c, policy_env.c) share
- * internally; not an interface for other modules (that is policy.h). */
+/* policy_int.h: what the policy modules (policy.c, policy_env.c,
+ * policy_text.c) share internally; not an interface for other modules (that is policy.h). */
 #ifndef NG_POLICY_INT_H
 #define NG_POLICY_INT_H
 
@@ -24,5 +24,10 @@ int policy_resolve(const struct policy_ctx *c, const char *s, char **out, int *u
  * image env, injected ACI rules, sorted when the profile says so. */
 int policy_env_rules(const struct policy_ctx *c, const cJSON *props, const cJSON *cfg, cJSON *rules,
 		     struct ng_err *err);
+
+/* 1 when s is a non-empty run of decimal digits (a numeric user or group id). */
+int policy_all_digits(const char *s);
+/* 0 when l is absent, null, or a list of at most 128 strings; -1 otherwise. */
+int policy_check_str_list(const cJSON *l);
 
 #endif

@@ -1,6 +1,6 @@
 /* policy_text.c: profiles, container groups, fragments and the policy text
  * layout (../shared/research/confcom-policy.md §0, §1). */
-#include "policy.h"
+#include "policy_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 
 #define POLICY_MAX (16u << 20)
 
-static int all_digits(const char *s)
+int policy_all_digits(const char *s)
 {
 	if (!*s)
 		return 0;
@@ -25,7 +25,7 @@ static int all_digits(const char *s)
 	return 1;
 }
 
-static int check_str_list(const cJSON *l)
+int policy_check_str_list(const cJSON *l)
 {
 	const cJSON *it;
 	if (!l || cJSON_IsNull(l))
@@ -96,7 +96,7 @@ int policy_image_facts_check(const cJSON *f, const char *name, struct ng_err *er
 				       name, strs[i]);
 	}
 	for (int i = 0; i < 3; i++)
-		if (check_str_list(cJSON_GetObjectItemCaseSensitive(cfg, lists[i])) < 0)
+		if (policy_check_str_list(cJSON_GetObjectItemCaseSensitive(cfg, lists[i])) < 0)
 			return ng_errf(err, NG_EINVAL,
 				       "%s: config.%s must be a list of strings or null", name,
 				       lists[i]);
@@ -201,7 +201,7 @@ static int fragments(const cJSON *group, const struct policy_opts *o, cJSON **ou
 		for (int i = 0; i < 4; i++) {
 			const cJSON *v = cJSON_GetObjectItemCaseSensitive(f, keys[i]);
 			if (!v || (i != 1 && !cJSON_IsString(v)) || (i == 1 && !cJSON_IsArray(v)) ||
-			    (i == 3 && !all_digits(v->valuestring))) {
+			    (i == 3 && !policy_all_digits(v->valuestring))) {
 				cJSON_Delete(d);
 				cJSON_Delete(list);
 				return ng_errf(err, NG_EINVAL,

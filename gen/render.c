@@ -190,30 +190,39 @@ static char *b64_json(const cJSON *j)
 	return b;
 }
 
+/* The release key as both SKR clients name it (encfs sidecar arguments and
+ * the key import config, sidecars.md): "key" {kid, kty, authority, akv} and,
+ * for an RSA-HSM key, "key_derivation", added to `parent`. Returns "akv". */
+static cJSON *add_skr_key(cJSON *parent, const struct deployment *d, const struct keyfacts *k)
+{
+	cJSON *key = cJSON_AddObjectToObject(parent, "key"), *akv, *o;
+	cJSON_AddStringToObject(key, "kid", k->name);
+	cJSON_AddStringToObject(key, "kty", k->type);
+	o = cJSON_AddObjectToObject(key, "authority");
+	cJSON_AddStringToObject(o, "endpoint", deployment_endpoints(d)->attestation_host);
+	akv = cJSON_AddObjectToObject(key, "akv");
+	cJSON_AddStringToObject(akv, "endpoint", k->vault_host);
+	if (!strcmp(k->type, "RSA-HSM")) {
+		o = cJSON_AddObjectToObject(parent, "key_derivation");
+		cJSON_AddStringToObject(o, "salt", k->salt);
+		cJSON_AddStringToObject(o, "label", k->label);
+	}
+	return akv;
+}
+
 static cJSON *encfs_args(const struct deployment *d, const struct keyfacts *k,
 			 const cJSON *certcache)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *fs = cJSON_AddArrayToObject(root, "azure_filesystems");
-	cJSON *f = cJSON_CreateObject(), *key, *o;
+	cJSON *f = cJSON_CreateObject(), *o;
 	cJSON_AddItemToArray(fs, f);
 	cJSON_AddStringToObject(f, "mount_point", deployment_str(d, "encfs.mount_point"));
 	cJSON_AddStringToObject(f, "azure_url", k->blob_url);
 	/* Managed identity, never a SAS: the arguments are public (policy). */
 	cJSON_AddBoolToObject(f, "azure_url_private", 1);
 	cJSON_AddBoolToObject(f, "read_write", deployment_bool(d, "encfs.read_write"));
-	key = cJSON_AddObjectToObject(f, "key");
-	cJSON_AddStringToObject(key, "kid", k->name);
-	cJSON_AddStringToObject(key, "kty", k->type);
-	o = cJSON_AddObjectToObject(key, "authority");
-	cJSON_AddStringToObject(o, "endpoint", deployment_endpoints(d)->attestation_host);
-	o = cJSON_AddObjectToObject(key, "akv");
-	cJSON_AddStringToObject(o, "endpoint", k->vault_host);
-	if (!strcmp(k->type, "RSA-HSM")) {
-		o = cJSON_AddObjectToObject(f, "key_derivation");
-		cJSON_AddStringToObject(o, "salt", k->salt);
-		cJSON_AddStringToObject(o, "label", k->label);
-	}
+	add_skr_key(f, d, k);
 	o = cJSON_AddObjectToObject(root, "azure_info");
 	cJSON_AddItemToObject(o, "certcache", cJSON_Duplicate(certcache, 1));
 	return root;
@@ -267,26 +276,15 @@ int render_release_policy(const char *attestation_host, const char *hostdata, ch
 static char *importkey_config(const struct deployment *d, const struct keyfacts *k,
 			      const char *hostdata, struct ng_err *err)
 {
-	cJSON *rp, *root = cJSON_CreateObject(), *key, *o, *claims;
+	cJSON *rp, *root = cJSON_CreateObject(), *akv, *claims;
 	struct buf b;
 	if (templates_json("keyvault/release-policy.json", &rp, err) < 0) {
 		cJSON_Delete(root);
 		return NULL;
 	}
-	key = cJSON_AddObjectToObject(root, "key");
-	cJSON_AddStringToObject(key, "kid", k->name);
-	cJSON_AddStringToObject(key, "kty", k->type);
-	o = cJSON_AddObjectToObject(key, "authority");
-	cJSON_AddStringToObject(o, "endpoint", deployment_endpoints(d)->attestation_host);
-	o = cJSON_AddObjectToObject(key, "akv");
-	cJSON_AddStringToObject(o, "endpoint", k->vault_host);
-	cJSON_AddStringToObject(o, "api_version",
+	akv = add_skr_key(root, d, k);
+	cJSON_AddStringToObject(akv, "api_version",
 				cJSON_GetStringValue(cJSON_GetObjectItem(rp, "akv_api_version")));
-	if (!strcmp(k->type, "RSA-HSM")) {
-		o = cJSON_AddObjectToObject(root, "key_derivation");
-		cJSON_AddStringToObject(o, "salt", k->salt);
-		cJSON_AddStringToObject(o, "label", k->label);
-	}
 	claims = cJSON_AddArrayToObject(root, "claims");
 	cJSON_AddItemToArray(claims, release_claims(rp, hostdata));
 	buf_init(&b, 1u << 20);

@@ -184,27 +184,35 @@ static int is_ascii(const uint8_t *s, size_t n)
 	return 1;
 }
 
-/* go:reader.go readHeader. Returns 1 with a header, 0 at end of archive. */
-static int read_header(struct tar_reader *tr, struct tar_hdr *h, struct ng_err *err)
+/* Reads the next 512-byte block into tr->blk: 1 with a whole block, 0 when
+ * the stream ends cleanly before it, an error when it ends inside it. */
+static int read_block(struct tar_reader *tr, struct ng_err *err)
 {
-	uint8_t *b = tr->blk;
-	size_t got, nl, pl = 0;
-	const uint8_t *prefix = NULL;
-	int bad = 0, fmt, rc;
+	size_t got;
+	int rc;
 
-	if ((rc = tar_read_full(tr, b, BLK, &got, err)) < 0)
+	if ((rc = tar_read_full(tr, tr->blk, BLK, &got, err)) < 0)
 		return rc;
 	if (got == 0)
 		return 0;
 	if (got < BLK)
 		return tar_unexpected_eof(tr, err);
+	return 1;
+}
+
+/* go:reader.go readHeader. Returns 1 with a header, 0 at end of archive. */
+static int read_header(struct tar_reader *tr, struct tar_hdr *h, struct ng_err *err)
+{
+	uint8_t *b = tr->blk;
+	size_t nl, pl = 0;
+	const uint8_t *prefix = NULL;
+	int bad = 0, fmt, rc;
+
+	if ((rc = read_block(tr, err)) <= 0)
+		return rc;
 	if (is_zero_block(b)) {
-		if ((rc = tar_read_full(tr, b, BLK, &got, err)) < 0)
+		if ((rc = read_block(tr, err)) <= 0)
 			return rc;
-		if (got == 0)
-			return 0;
-		if (got < BLK)
-			return tar_unexpected_eof(tr, err);
 		if (is_zero_block(b))
 			return 0;
 		return ng_errf(err, NG_EINVAL,

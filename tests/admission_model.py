@@ -18,14 +18,10 @@ import json
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from aci_requests import PAUSE_ENV, container_group, process, volume_mounts  # noqa: E402
+
 SANDBOX = "/run/gcs/c/0123456789abcdef/sandboxMounts"
-PAUSE_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"]
-# what ACI adds to every user container's environment (confcom-policy.md §2)
-ACI_ENV = ["TERM=xterm", "HOSTNAME=SandboxHost-638000000000000000", "Fabric_NodeIPOrFQDN=10.0.0.4",
-           "IDENTITY_API_VERSION=2020-06-01", "IDENTITY_HEADER=abc",
-           "IDENTITY_SERVER_THUMBPRINT=0011", "azurecontainerinstance_restarted_by=none"]
-VOLUME_DIRS = {"emptyDir": "tmp/atlas/emptydir", "azureFile": "tmp/atlas/azureFileVolume",
-               "secret": "tmp/atlas/secretsVolume", "gitRepo": "tmp/atlas/gitRepoVolume"}
 
 
 def anchor(p):
@@ -127,24 +123,14 @@ def parse_policy(text):
 
 
 def requests(arm, facts, unpriv_caps, priv_caps):
-    g = [r for r in arm["resources"] if r["type"].lower().endswith("/containergroups")][0]["properties"]
-    vols = {v["name"]: v for v in g.get("volumes", [])}
+    g, vols = container_group(arm)
     out = []
     for c in g["containers"]:
         p = c["properties"]
         f = facts[p["image"]]
         cfg = f["config"]
-        args = p.get("command") or ((cfg.get("Entrypoint") or []) + (cfg.get("Cmd") or []))
-        tenv = [f"{e['name']}={e.get('value', e.get('secureValue'))}" for e in p.get("environmentVariables", [])]
-        names = {e.split("=", 1)[0] for e in tenv}
-        env = tenv + [e for e in (cfg.get("Env") or []) if e.split("=", 1)[0] not in names]
-        env += [e for e in ACI_ENV if e.split("=", 1)[0] not in {x.split("=", 1)[0] for x in env}]
-        mounts = []
-        for vm in p.get("volumeMounts", []):
-            kind = [k for k in vols[vm["name"]] if k in VOLUME_DIRS][-1]
-            mounts.append({"destination": vm["mountPath"], "type": "bind",
-                           "source": f"{SANDBOX}/{VOLUME_DIRS[kind]}/{vm['name']}",
-                           "options": ["rbind", "rshared", "ro" if vm.get("readOnly") else "rw"]})
+        args, tenv, env = process(p, cfg)
+        mounts = volume_mounts(p, vols, SANDBOX)
         mounts.append({"destination": "/etc/resolv.conf", "type": "bind",
                        "source": f"{SANDBOX}/tmp/atlas/resolvconf/abc", "options": ["rbind", "rshared", "rw"]})
         priv = bool((p.get("securityContext") or {}).get("privileged"))

@@ -32,6 +32,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from aci_requests import PAUSE_ENV, container_group, process, volume_mounts  # noqa: E402
 from rego import Interpreter, RegoError  # noqa: E402
 from rego.evaluator import UNDEF  # noqa: E402
 from rego.values import to_json  # noqa: E402
@@ -39,14 +40,6 @@ from rego.values import to_json  # noqa: E402
 DATA = os.path.join(HERE, "data", "rego")
 CONST = json.load(open(os.path.join(DATA, "guest-constants.json")))
 SANDBOX_ID = "a1" * 32
-# what ACI adds to every user container's environment (confcom-policy.md §2)
-ACI_ENV = ["TERM=xterm", "HOSTNAME=SandboxHost-638000000000000000", "Fabric_NodeIPOrFQDN=10.0.0.4",
-           "IDENTITY_API_VERSION=2020-06-01", "IDENTITY_HEADER=abc",
-           "IDENTITY_SERVER_THUMBPRINT=0011", "azurecontainerinstance_restarted_by=none"]
-PAUSE_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"]
-# ACI's sandbox-relative directories per volume kind (confcom-policy.md §2 mount sources)
-VOLUME_DIRS = {"emptyDir": "tmp/atlas/emptydir", "azureFile": "tmp/atlas/azureFileVolume",
-               "secret": "tmp/atlas/secretsVolume", "gitRepo": "tmp/atlas/gitRepoVolume"}
 
 
 class Denied(Exception):
@@ -200,8 +193,7 @@ def caps(privileged, add=(), drop=()):
 
 
 def requests(arm, facts, pause_layers):
-    g = [r for r in arm["resources"] if r["type"].lower().endswith("/containergroups")][0]["properties"]
-    vols = {v["name"]: v for v in g.get("volumes", [])}
+    g, vols = container_group(arm)
     out = [{"name": "pause-container", "id": SANDBOX_ID, "layers": pause_layers, "args": ["/pause"],
             "env": list(PAUSE_ENV), "working_dir": "/", "mounts": cri_mounts(False), "privileged": False,
             "caps": caps(False), "sandbox": True, "template_env": [],
@@ -210,20 +202,11 @@ def requests(arm, facts, pause_layers):
         p = c["properties"]
         f = facts[p["image"]]
         cfg = f["config"]
-        args = p.get("command") or ((cfg.get("Entrypoint") or []) + (cfg.get("Cmd") or []))
-        tenv = [f"{e['name']}={e.get('value', e.get('secureValue'))}" for e in p.get("environmentVariables", [])]
-        names = {e.split("=", 1)[0] for e in tenv}
-        env = tenv + [e for e in (cfg.get("Env") or []) if e.split("=", 1)[0] not in names]
-        env += [e for e in ACI_ENV if e.split("=", 1)[0] not in {x.split("=", 1)[0] for x in env}]
+        args, tenv, env = process(p, cfg)
         sc = p.get("securityContext") or {}
         priv = bool(sc.get("privileged"))
         capsc = sc.get("capabilities") or {}
-        mounts = cri_mounts(priv)
-        for vm in p.get("volumeMounts", []):
-            kind = [k for k in vols[vm["name"]] if k in VOLUME_DIRS][-1]
-            mounts.append({"destination": vm["mountPath"], "type": "bind",
-                           "source": f"{CONST['sandbox_root']}/{SANDBOX_ID}/sandboxMounts/{VOLUME_DIRS[kind]}/{vm['name']}",
-                           "options": ["rbind", "rshared", "ro" if vm.get("readOnly") else "rw"]})
+        mounts = cri_mounts(priv) + volume_mounts(p, vols, f"{CONST['sandbox_root']}/{SANDBOX_ID}/sandboxMounts")
         mounts.append({"destination": "/etc/resolv.conf", "type": "bind",
                        "source": f"{CONST['sandbox_root']}/{SANDBOX_ID}/sandboxMounts/tmp/atlas/resolvconf/{n}",
                        "options": ["rbind", "rshared", "rw"]})

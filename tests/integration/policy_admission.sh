@@ -12,15 +12,7 @@ for v in NUTSHELL_IMAGE CADDY_IMAGE ENCFS_IMAGE KEY_VAULT_NAME DNS_NAME_LABEL CU
 R=$T/r
 expect_exit 0 $NUTGEN policy "$D/deployment.json" --image-info "$D/image-skr.json" --image-info "$D/image-encfs.json" \
 	--image-info "$D/image-caddy.json" --image-info "$D/image-mint.json" --render-dir "$R"
-$PY - "$R" "$D" <<'PYEOF'
-import json, sys, os
-r, d = sys.argv[1], sys.argv[2]
-arm = json.load(open(os.path.join(r, "arm-template.json")))
-imgs = [c["properties"]["image"] for c in arm["resources"][0]["properties"]["containers"]]
-for k, img in zip(["skr", "encfs", "caddy", "mint"], imgs):
-    f = json.load(open(os.path.join(d, f"image-{k}.json"))); f["image"] = img
-    json.dump(f, open(os.path.join(r, f"facts-{k}.json"), "w"))
-PYEOF
+$PY "$NG_SRCDIR/tests/pinned_facts.py" "$R" "$D" || fail "image facts for the rendered template"
 M="$PY $NG_SRCDIR/tests/admission_model.py $R/policy.rego $R/arm-template.json $R/facts-skr.json $R/facts-encfs.json $R/facts-caddy.json $R/facts-mint.json"
 $M >"$T/adm" 2>&1 || { cat "$T/adm"; fail "the rendered group is not admitted"; }
 [ "$(grep -c '^admit' "$T/adm")" = 5 ] || fail "expected 5 admitted containers: $(cat "$T/adm")"

@@ -23,16 +23,7 @@ $PY "$NG_SRCDIR/tests/rego/selftest.py" >"$T/self" 2>&1 || { cat "$T/self"; fail
 R=$T/r
 expect_exit 0 $NUTGEN policy "$D/deployment.json" --image-info "$D/image-skr.json" --image-info "$D/image-encfs.json" \
 	--image-info "$D/image-caddy.json" --image-info "$D/image-mint.json" --render-dir "$R"
-$PY - "$R" "$D" <<'PYEOF'
-import json, sys, os
-r, d = sys.argv[1], sys.argv[2]
-arm = json.load(open(os.path.join(r, "arm-template.json")))
-g = [x for x in arm["resources"] if x["type"] == "Microsoft.ContainerInstance/containerGroups"][0]
-imgs = [c["properties"]["image"] for c in g["properties"]["containers"]]
-for k, img in zip(["skr", "encfs", "caddy", "mint"], imgs):
-    f = json.load(open(os.path.join(d, f"image-{k}.json"))); f["image"] = img
-    json.dump(f, open(os.path.join(r, f"facts-{k}.json"), "w"))
-PYEOF
+$PY "$NG_SRCDIR/tests/pinned_facts.py" "$R" "$D" || fail "image facts for the rendered template"
 FACTS="$R/facts-skr.json $R/facts-encfs.json $R/facts-caddy.json $R/facts-mint.json"
 
 # Positive: pause + four containers admitted; no shell exec into mint or encfs.

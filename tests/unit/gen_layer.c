@@ -15,6 +15,7 @@
 #include "../../gen/gosort.h"
 #include "../../gen/layer.h"
 #include "harness.h"
+#include "ustar_hdr.h"
 
 static const char *vpath(const char *name)
 {
@@ -178,24 +179,10 @@ static void test_gosort_sorts(void)
 
 static void hdr(uint8_t *b, const char *name, char type, const char *size_octal)
 {
-	unsigned sum = 0;
+	char size[12] = {0};
 
-	memset(b, 0, 512);
-	snprintf((char *)b, 100, "%s", name);
-	memcpy(b + 100, "0000644", 7);
-	memcpy(b + 108, "0000000", 7);
-	memcpy(b + 116, "0000000", 7);
-	snprintf((char *)b + 124, 12, "%s", size_octal);
-	memcpy(b + 136, "00000000000", 11);
-	b[156] = (uint8_t)type;
-	memcpy(b + 257,
-	       "ustar\0"
-	       "00",
-	       8);
-	memset(b + 148, ' ', 8);
-	for (int i = 0; i < 512; i++)
-		sum += b[i];
-	snprintf((char *)b + 148, 8, "%06o", sum);
+	snprintf(size, sizeof(size), "%s", size_octal);
+	ustar_header(b, name, type, NULL, size);
 }
 
 static int hash_bytes(const uint8_t *p, size_t n, struct ng_err *err)

@@ -13,6 +13,7 @@
 #include "../../gen/ociimage.h"
 #include "../../gen/ociref.h"
 #include "harness.h"
+#include "ustar_hdr.h"
 
 /* A tar built in memory, one ustar header per member (POSIX.1-1988 ustar). */
 struct tarb {
@@ -24,29 +25,13 @@ static void tar_raw(struct tarb *t, const char *name, char type, const char *lin
 		    size_t len, const char *size_field)
 {
 	uint8_t h[512];
-	unsigned sum = 0;
+	char size[12] = {0};
 
-	memset(h, 0, sizeof(h));
-	snprintf((char *)h, 100, "%s", name);
-	memcpy(h + 100, "0000644", 7);
-	memcpy(h + 108, "0000000", 7);
-	memcpy(h + 116, "0000000", 7);
 	if (size_field)
-		memcpy(h + 124, size_field, 12);
+		memcpy(size, size_field, 12);
 	else
-		snprintf((char *)h + 124, 12, "%011o", (unsigned)(len & 07777777777));
-	memcpy(h + 136, "00000000000", 11);
-	h[156] = (uint8_t)type;
-	if (link)
-		snprintf((char *)h + 157, 100, "%s", link);
-	memcpy(h + 257,
-	       "ustar\0"
-	       "00",
-	       8);
-	memset(h + 148, ' ', 8);
-	for (int i = 0; i < 512; i++)
-		sum += h[i];
-	snprintf((char *)h + 148, 8, "%06o", sum);
+		snprintf(size, sizeof(size), "%011o", (unsigned)(len & 07777777777));
+	ustar_header(h, name, type, link, size);
 	t->p = realloc(t->p, t->n + 512 + ((len + 511) & ~(size_t)511) + 1024);
 	memcpy(t->p + t->n, h, 512);
 	t->n += 512;

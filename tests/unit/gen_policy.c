@@ -309,13 +309,14 @@ static void test_signals(void)
 	       "signals", "[\"SIGFOO\"]");
 }
 
-static void test_privileged_and_caps(void)
+/* tests/data/confcom/confcom-constants.json, parsed (NULL if it does not parse). */
+static cJSON *confcom_constants(void)
 {
-	cJSON *k = NULL;
-	char path[1024], *unpriv, *priv, *want;
+	char path[1024];
 	FILE *f;
 	long n;
 	char *text;
+	cJSON *k;
 	snprintf(path, sizeof(path), "%s/tests/data/confcom/confcom-constants.json", ng_srcdir());
 	f = fopen(path, "rb");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -327,6 +328,13 @@ static void test_privileged_and_caps(void)
 	fclose(f);
 	k = cJSON_Parse(text);
 	free(text);
+	return k;
+}
+
+static void test_privileged_and_caps(void)
+{
+	cJSON *k = confcom_constants();
+	char *unpriv, *priv, *want;
 	unpriv = cJSON_PrintUnformatted(
 	    cJSON_GetObjectItem(k, "default_unprivileged_capabilities_sorted"));
 	priv = cJSON_PrintUnformatted(
@@ -416,22 +424,7 @@ static void test_seccomp_nnp_stdio(void)
 static void test_pause_container(void)
 {
 	struct ng_err err = {{0}};
-	char path[1024];
-	FILE *f;
-	char *text;
-	long n;
-	cJSON *k, *want, *all;
-	snprintf(path, sizeof(path), "%s/tests/data/confcom/confcom-constants.json", ng_srcdir());
-	f = fopen(path, "rb");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	text = calloc(1, (size_t)n + 1);
-	CU_ASSERT_EQUAL_FATAL(fread(text, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	k = cJSON_Parse(text);
-	free(text);
+	cJSON *k = confcom_constants(), *want, *all;
 	want = cJSON_Duplicate(cJSON_GetObjectItem(k, "pause_container_current"), 1);
 	cJSON_DeleteItemFromObject(want, "_note");
 	all = run("{\"image\":\"img:1\"}", NULL, NULL, NULL, 0, 0, 0, NULL, &err);
