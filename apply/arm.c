@@ -211,7 +211,8 @@ int arm_fill_secure_params(const cJSON *tmpl, cJSON *params, const char *storage
 		if (!strcmp(p->string, "storageAccountKey")) {
 			v = storage_key;
 			fix = "name the storage account (--storage-account)";
-		} else if (!strcmp(p->string, "registryPassword")) {
+		} else if (!strcmp(p->string, "registryPassword") ||
+			   !strcmp(p->string, "imageRegistryPassword")) {
 			v = registry_password;
 			fix = "set NUTAPPLY_REGISTRY_PASSWORD in the environment";
 		} else {

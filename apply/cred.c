@@ -94,6 +94,13 @@ static int loopback_http(const char *u)
 	       !strncmp(u, "http://[::1]", 12);
 }
 
+/* IMDS is plain http on the link-local address by design (never routed). */
+static int imds_http(const char *u)
+{
+	return !strncmp(u, "http://169.254.169.254", 22) &&
+	       (u[22] == '\0' || u[22] == '/' || u[22] == ':');
+}
+
 int az_cloud_from_json(const cJSON *j, struct az_cloud *c, struct ng_err *err)
 {
 	static const char *const keys[] = {
@@ -128,7 +135,8 @@ int az_cloud_from_json(const cJSON *j, struct az_cloud *c, struct ng_err *err)
 			continue;
 		const char *v = it->valuestring;
 		int url = k <= 4 || k == 8;
-		if (url && strncmp(v, "https://", 8) && !((k == 0 || k == 8) && loopback_http(v)))
+		if (url && strncmp(v, "https://", 8) && !((k == 0 || k == 8) && loopback_http(v)) &&
+		    !(k == 8 && imds_http(v)))
 			return ng_errf(err, NG_EINVAL, "cloud.%s: '%.80s' must be an https:// URL",
 				       keys[k], v);
 		set(dst[k], v);

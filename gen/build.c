@@ -253,6 +253,39 @@ static int make_volume(struct ctx *c, const char *img, struct ng_err *err)
 	return encfs_create(img, c->key, &eo, err);
 }
 
+/* SPEC §5.2 deployment.custom_cloud: for cloud "custom", every endpoint and
+ * token audience nutapply needs, in the form apply/cred.h reads, so that the
+ * online side never guesses an endpoint the air-gapped side did not sign. The
+ * audiences default to Azure's, which sovereign-style clouds keep. */
+static void manifest_cloud(const struct deployment *d, cJSON *dep)
+{
+	const cJSON *cc = deployment_get(d, "target.custom_cloud");
+	cJSON *o;
+	char sfx[300], aud[300];
+
+#define CC(k) (cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cc, k)))
+#define CCD(k, dflt) (CC(k) ? CC(k) : (dflt))
+	if (strcmp(deployment_str(d, "target.cloud"), "custom") || !cJSON_IsObject(cc))
+		return;
+	o = cJSON_AddObjectToObject(dep, "custom_cloud");
+	snprintf(sfx, sizeof(sfx), "blob.%s", CC("storage_suffix"));
+	snprintf(aud, sizeof(aud), "https://%s", CC("key_vault_suffix"));
+	cJSON_AddStringToObject(o, "name", "custom");
+	cJSON_AddStringToObject(o, "authority", CC("active_directory"));
+	cJSON_AddStringToObject(o, "management", CC("resource_manager"));
+	cJSON_AddStringToObject(o, "management_resource",
+				CCD("resource_manager_audience", CC("resource_manager")));
+	cJSON_AddStringToObject(o, "storage_resource",
+				CCD("storage_audience", "https://storage.azure.com"));
+	cJSON_AddStringToObject(o, "vault_resource", CCD("key_vault_audience", aud));
+	cJSON_AddStringToObject(o, "vault_suffix", CC("key_vault_suffix"));
+	cJSON_AddStringToObject(o, "blob_suffix", sfx);
+	cJSON_AddStringToObject(o, "attest_suffix", CC("attestation_suffix"));
+	cJSON_AddStringToObject(o, "imds", CCD("imds", "http://169.254.169.254"));
+#undef CCD
+#undef CC
+}
+
 static cJSON *manifest_fields(struct ctx *c, int create, int64_t now, struct ng_err *err)
 {
 	static const char *const ids[] = {
@@ -285,6 +318,7 @@ static cJSON *manifest_fields(struct ctx *c, int create, int64_t now, struct ng_
 	cJSON_AddStringToObject(dep, "domain", ep->domain ? ep->domain : "");
 	cJSON_AddStringToObject(dep, "attestation_endpoint",
 				ep->attestation_url ? ep->attestation_url : "");
+	manifest_cloud(c->d, dep);
 	imgs = cJSON_AddArrayToObject(f, "images");
 	for (int k = 0; k < RC_COUNT; k++) {
 		cJSON *e = cJSON_CreateObject();

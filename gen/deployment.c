@@ -280,9 +280,13 @@ static int derive(const char *name, struct deployment *d, struct ng_err *err)
 {
 	const char *cloud = deployment_str(d, "target.cloud");
 	const cJSON *cc = deployment_get(d, "target.custom_cloud");
+	/* Seven endpoints every custom cloud names, then four optional token
+	 * audiences/IMDS (defaults in build.c's manifest_cloud) that only
+	 * nutapply uses: a stand-in or sovereign cloud may differ from Azure's. */
 	static const char *const keys[] = {
 	    "resource_manager", "active_directory",   "key_vault_suffix",    "managed_hsm_suffix",
-	    "storage_suffix",	"attestation_suffix", "container_dns_suffix"};
+	    "storage_suffix",	"attestation_suffix", "container_dns_suffix", "resource_manager_audience",
+	    "storage_audience", "key_vault_audience", "imds"};
 	const char *s, *kv_sfx, *loc = deployment_str(d, "target.location");
 	cJSON *clouds;
 
@@ -295,21 +299,33 @@ static int derive(const char *name, struct deployment *d, struct ng_err *err)
 		cJSON_ArrayForEach(it, cc)
 		{
 			size_t i;
-			for (i = 0; i < 7 && strcmp(keys[i], it->string); i++)
+			for (i = 0; i < 11 && strcmp(keys[i], it->string); i++)
 				;
-			if (i == 7)
+			if (i == 11)
 				return ng_errf(err, NG_EINVAL,
 					       "%s: $.target.custom_cloud.%s: unknown field", name,
 					       it->string);
 		}
-		for (size_t i = 0; i < 7; i++) {
+		for (size_t i = 0; i < 11; i++) {
 			const cJSON *v = cJSON_GetObjectItemCaseSensitive(cc, keys[i]);
+			int url = i < 2 || (i >= 7 && i < 10);
+			if (i >= 7 && !v)
+				continue;
+			if (i == 10) { /* IMDS is plain http by design (link-local) */
+				if (!cJSON_IsString(v) || strncmp(v->valuestring, "http", 4) ||
+				    strlen(v->valuestring) > 200)
+					return ng_errf(err, NG_EINVAL,
+						       "%s: $.target.custom_cloud.imds: must be an "
+						       "http(s):// URL",
+						       name);
+				continue;
+			}
 			if (!cJSON_IsString(v) || !*v->valuestring ||
-			    (i < 2 ? !deployment_url_ok(v->valuestring)
-				   : !deployment_chars_ok(v->valuestring, "-.:", 1, 0, 1, 253)))
+			    (url ? !deployment_url_ok(v->valuestring)
+				 : !deployment_chars_ok(v->valuestring, "-.:", 1, 0, 1, 253)))
 				return ng_errf(err, NG_EINVAL,
 					       "%s: $.target.custom_cloud.%s: must be %s", name,
-					       keys[i], i < 2 ? "an https:// URL" : "a DNS suffix");
+					       keys[i], url ? "an https:// URL" : "a DNS suffix");
 		}
 		d->cloud = cJSON_Duplicate(cc, 1);
 	} else {

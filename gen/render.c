@@ -494,6 +494,11 @@ int render_deployment(const struct deployment *d, const struct render_in *in,
 	vars = build_vars(d, pinned, out->encfs_sidecar_args, out->skr_sidecar_args);
 	if (subst_tree(arm, vars, err) < 0)
 		goto done;
+	/* Without a private registry there is no password to fill: a secure
+	 * parameter nobody uses would make nutapply demand a value for it. */
+	if (!*deployment_str(d, "registry.server"))
+		cJSON_DeleteItemFromObjectCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(arm, "parameters"), "imageRegistryPassword");
 
 	if (policy_profile_load(deployment_str(d, "policy_profile"), &prof, err) < 0)
 		goto done;
