@@ -1,6 +1,6 @@
 # A corpus of hostile bundles (tests/data/bundle/mkmalicious.py: path
 # traversal, links, devices, bombs, huge headers, bad sparse maps, trailing
-# data, ...) is refused by `nutgen verify` and `nutgen show`, each for the
+# data, ...) is refused by `nutgen verify`, `show` and `sign`, each for the
 # named reason, and nothing is written anywhere: not in the working directory,
 # not in $TMPDIR, not at the traversal target.
 . "$NG_SRCDIR/tests/lib.sh"
@@ -13,14 +13,18 @@ mkdir "$T/cwd" "$T/tmp"
 expect() { # FILE REASON
 	f="$T/corpus/$1"
 	[ -f "$f" ] || fail "corpus file $1 missing"
-	for cmd in verify show; do
+	for cmd in verify show sign; do
 		set +e
-		if [ $cmd = verify ]; then
-			(cd "$T/cwd" && TMPDIR="$T/tmp" "$NUTGEN" verify "$f" --trust "$T/k.pub") >"$T/out" 2>"$T/err"
-		else
-			(cd "$T/cwd" && TMPDIR="$T/tmp" "$NUTGEN" show "$f") >"$T/out" 2>"$T/err"
-		fi
+		case $cmd in
+		verify) (cd "$T/cwd" && TMPDIR="$T/tmp" "$NUTGEN" verify "$f" --trust "$T/k.pub") >"$T/out" 2>"$T/err" ;;
+		show) (cd "$T/cwd" && TMPDIR="$T/tmp" "$NUTGEN" show "$f") >"$T/out" 2>"$T/err" ;;
+		# sign extracts into a private directory under $TMPDIR: nothing may
+		# reach it, and it must be gone afterwards.
+		sign) cp "$f" "$T/signme.tgz"
+			(cd "$T/cwd" && TMPDIR="$T/tmp" "$NUTGEN" sign "$T/signme.tgz" --key "$T/k.pem") >"$T/out" 2>"$T/err" ;;
+		esac
 		rc=$?
+		[ $cmd != sign ] || cmp -s "$f" "$T/signme.tgz" || fail "sign modified hostile bundle $1"
 		set -e
 		[ $rc -eq 1 ] || fail "$cmd $1: exit $rc, expected 1: $(cat "$T/err")"
 		[ "$(wc -l <"$T/err")" -eq 1 ] || fail "$cmd $1: not one line: $(cat "$T/err")"
@@ -68,4 +72,4 @@ expect zero-bytes.tgz "gzip header is not the canonical one"
 [ ! -e "$evil" ] || fail "a traversal wrote $evil"
 n=$(ls "$T/corpus" | wc -l)
 [ "$n" -ge 34 ] || fail "corpus has only $n files"
-echo "$n hostile bundles refused by verify and show, nothing written"
+echo "$n hostile bundles refused by verify, show and sign, nothing written"
