@@ -458,3 +458,55 @@ int arm_group_wait_running(struct arm_client *a, const char *group, double timeo
 		sleep_s(a->poll_s);
 	}
 }
+
+int arm_request(struct arm_client *a, const char *method, const char *path, const char *api,
+		const cJSON *body, double timeout_s, cJSON **out, struct ng_err *err)
+{
+	struct http_resp r;
+	cJSON *j = NULL;
+	char loc[4096] = "";
+	const char *h;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	http_resp_init(&r);
+	if ((rc = call(a, method, path, api, body, &r, &j, err)))
+		goto out;
+	if (r.status == 404) {
+		rc = ng_errf(err, NG_ENOTFOUND, "%s: not found", path);
+		goto out;
+	}
+	if (r.status >= 300) {
+		rc = http_status_err(&r, err, NG_ENET, path);
+		goto out;
+	}
+	if ((h = http_resp_header(&r, "Location")) && strlen(h) < sizeof(loc))
+		snprintf(loc, sizeof(loc), "%s", h);
+	if (r.status == 201 || r.status == 202) {
+		if ((rc = lro_wait(a, &r, path, now_s() + timeout_s, 0, err)))
+			goto out;
+		/* The result: the Location URL's answer (what-if, §4.4), else
+		 * the resource itself. */
+		if (out && (loc[0] || !strcmp(method, "PUT"))) {
+			cJSON_Delete(j);
+			j = NULL;
+			http_resp_free(&r);
+			http_resp_init(&r);
+			if ((rc = call(a, "GET", loc[0] ? loc : path, api, NULL, &r, &j, err)))
+				goto out;
+			if (r.status >= 300) {
+				rc = http_status_err(&r, err, NG_ENET, path);
+				goto out;
+			}
+		}
+	}
+	if (out) {
+		*out = j;
+		j = NULL;
+	}
+out:
+	http_resp_free(&r);
+	cJSON_Delete(j);
+	return rc;
+}

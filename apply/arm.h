@@ -54,4 +54,13 @@ int arm_group_wait_running(struct arm_client *arm, const char *group, double tim
 int arm_group_delete(struct arm_client *arm, const char *group, double timeout_s,
 		     struct ng_err *err);
 
+/* One ARM call on any resource: path is relative to the resource group
+ * ("" is the group itself, "/providers/...") or absolute
+ * ("/subscriptions/..."). A 201/202 is followed to its end (§4.2). *out
+ * (may be NULL) gets the final body: the Location result when there was
+ * one (what-if, §4.4), the resource after a PUT, else the first answer.
+ * 404 is NG_ENOTFOUND; any other failure one line with ARM's message. */
+int arm_request(struct arm_client *arm, const char *method, const char *path, const char *api,
+		const cJSON *body, double timeout_s, cJSON **out, struct ng_err *err);
+
 #endif

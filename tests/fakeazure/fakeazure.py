@@ -622,6 +622,7 @@ def main():
     directory = os.path.abspath(args.dir)
     os.makedirs(directory, exist_ok=True)
     fake = Fake(args, directory)
+    __import__("infra").install(fake)  # nutapply infra resources (infra.py)
     fake.faults.set([Faults.parse(s) for s in args.fault])
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(os.path.join(directory, "server.pem"), os.path.join(directory, "server.key"))

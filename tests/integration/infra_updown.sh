@@ -1,0 +1,183 @@
+# nutapply infra plan/up/down against the Azure stand-in (ARM, Key Vault)
+# with the volume blob in real Azurite, and nutgen target check: what-if
+# first, idempotent up, the KEK and target.json checked against the
+# stand-in's state and python3-cryptography, fingerprint mismatch refused,
+# the volume never lost, faults injected, no secret in outputs.
+. "$NG_SRCDIR/tests/lib.sh"
+. "$NG_SRCDIR/tests/fakeazure.sh"
+. "$NG_SRCDIR/tests/azurite.sh"
+azurite_start
+FAKEAZURE_BLOB_ENDPOINT=$AZ_URL/
+export FAKEAZURE_BLOB_ENDPOINT
+fakeazure_start --lro-polls 1 --retry-after 0
+trap 'fakeazure_stop; azurite_stop' EXIT
+fakeazure_env "$T/cloud.json"
+cat "$FAKEAZURE_CA" "$AZ_CA" >"$T/ca.pem"
+export NUTAPPLY_HTTP_BACKOFF_BASE=0.05 NUTAPPLY_ARM_POLL_S=0.05
+unset RESOURCE_GROUP LOCATION KEY_VAULT_NAME STORAGE_ACCOUNT ATTESTATION_PROVIDER MANAGED_IDENTITY_NAME \
+	CADDY_FILE_SHARE CONTAINER_GROUP_NAME AZURE_SUBSCRIPTION_ID
+OP=00000000-0000-4000-8000-00000000e0e0
+cat >"$T/infra.json" <<JSON
+{"subscription": "$FAKEAZURE_SUBSCRIPTION", "resource_group": "rg-infra", "location": "westeurope",
+ "key_vault": "kv-infra-test", "storage_account": "devstoreaccount1", "operator_principal_id": "$OP"}
+JSON
+c="--cloud-file $T/cloud.json --ca-file $T/ca.pem -q"
+infra() { "$NUTAPPLY" infra "$@" $c; }
+q() { fakeazure_q "$1"; }
+nreq() { q "len([r for r in s['requests'] if r['method']=='$1' and '$2' in r['path']])"; }
+PY=$FAKEAZURE_PY
+# the oracle through the interpreter itself (a version-manager shim costs seconds)
+az_oracle() { "$PY" -B "$NG_SRCDIR/tests/azblob.py" --ca "$AZ_CA" --base "$AZ_URL" "$@"; }
+
+# 1. plan before anything exists; a bad infra file is one line, no request.
+echo '{"key_vault": 5}' >"$T/bad.json"
+expect_exit 1 infra plan "$T/bad.json"
+expect_err "bad.json: member 'key_vault' is unknown or not a short string"
+expect_exit 0 infra plan "$T/infra.json"
+grep -q "resource group rg-infra: absent" "$T/out" || fail "plan: $(cat "$T/out")"
+[ "$(nreq PUT /)" = 0 ] || fail "plan wrote something"
+
+# 2. up, with faults on ARM and Key Vault reads: it completes.
+fakeazure_ctl POST /_fake/faults '[
+ {"service":"arm","method":"PUT","path":"deployments/nutgen-infra$","kind":"429","retry_after":0},
+ {"service":"arm","method":"GET","path":"operation","kind":"503","retry_after":0},
+ {"service":"arm","method":"GET","path":"userAssignedIdentities","kind":"reset"},
+ {"service":"vault","method":"GET","path":"/keys/","kind":"expired"}]' >/dev/null
+expect_exit 0 infra up "$T/infra.json" -o "$T/target.json"
+for l in "resource group rg-infra: created" "deployment nutgen-infra: succeeded" \
+	"kek nutgen-kek: created (RSA-HSM 4096, key_ops import)" "target.json: written" "kek fingerprint: sha256:"; do
+	grep -q "$l" "$T/out" || fail "up: no '$l': $(cat "$T/out")"
+done
+[ "$(q 'sum(f["fired"] for f in s["faults"])')" -ge 4 ] || fail "faults did not fire: $(q 's["faults"]')"
+fakeazure_ctl POST /_fake/faults '[]' >/dev/null
+FP=$(sed -n 's/^kek fingerprint: //p' "$T/out")
+grep -q "Create .*Microsoft.KeyVault/vaults/kv-infra-test" "$T/out" || fail "no what-if lines before the deployment"
+
+# 3. The stand-in holds every resource with the settings, and target.json
+#    matches it; the fingerprint recomputed by python3-cryptography.
+fakeazure_state >"$T/state.json"
+"$PY" - "$T/state.json" "$T/target.json" "$FP" "$OP" <<'PY' || fail "stand-in state or target.json wrong"
+import json, sys, hashlib, base64
+from cryptography.hazmat.primitives import serialization
+s, t, fp, op = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4]
+res = {r["type"].lower() + "/" + r["name"]: r for r in s["arm"]["resources"].values()}
+kv = res["microsoft.keyvault/vaults/kv-infra-test"]["properties"]
+assert kv["sku"]["name"] == "premium" and kv["enableRbacAuthorization"] and kv["enableSoftDelete"] and kv["enablePurgeProtection"], kv
+sa = res["microsoft.storage/storageaccounts/devstoreaccount1"]["properties"]
+assert sa["supportsHttpsTrafficOnly"] and sa["minimumTlsVersion"] == "TLS1_2" and sa["allowBlobPublicAccess"] is False, sa
+assert res["microsoft.storage/storageaccounts/blobservices/containers/devstoreaccount1/default/encfs"]["properties"]["publicAccess"] == "None"
+assert "microsoft.storage/storageaccounts/fileservices/shares/devstoreaccount1/default/caddy" in res
+assert "microsoft.attestation/attestationproviders/attestnutshelltee" in res
+mi_id = [r["id"] for r in s["arm"]["resources"].values() if r["type"] == "Microsoft.ManagedIdentity/userAssignedIdentities"][0]
+roles = [r for r in s["arm"]["resources"].values() if r["type"] == "Microsoft.Authorization/roleAssignments"]
+got = sorted((r["scope"].split("/")[0], r["properties"]["roleDefinitionId"].rsplit("/", 1)[1], r["properties"]["principalId"] == op) for r in roles)
+want = sorted([("Microsoft.KeyVault", "08bbd89e-9f13-488c-ac41-acfcb10c90ab", False),
+               ("Microsoft.KeyVault", "4633458b-17de-408a-b874-0445c86b69e6", False),
+               ("Microsoft.Storage", "ba92f5b4-2d11-453d-a403-e96b0029c9fe", False),
+               ("Microsoft.KeyVault", "14b46e9e-c2b7-41b4-b07b-48a6ebf60603", True),
+               ("Microsoft.Storage", "ba92f5b4-2d11-453d-a403-e96b0029c9fe", True)])
+assert got == want, got
+pid = [r["properties"]["principalId"] for r in roles if r["properties"]["principalId"] != op]
+assert set(pid) == {t["identity"]["principal_id"]}, pid
+assert t["identity"]["resource_id"] == mi_id and t["identity"]["client_id"]
+assert t["key_vault"]["uri"] == s["endpoints"]["vault"] + "/" and t["attestation"]["endpoint"] == s["endpoints"]["attest"]
+assert t["storage"] == {"account": "devstoreaccount1", "blob_endpoint": s["endpoints"].get("blob", t["storage"]["blob_endpoint"]),
+                        "container": "encfs", "blob": "encfs.img", "share": "caddy"}
+k = s["vault"]["keys"]["nutgen-kek"]["versions"][-1] if "versions" in s["vault"]["keys"]["nutgen-kek"] else s["vault"]["keys"]["nutgen-kek"]
+assert k["kty"] == "RSA-HSM" and k["key_ops"] == ["import"], k
+assert t["kek"]["kid"] == k["kid"], (t["kek"]["kid"], k["kid"])
+pub = serialization.load_pem_public_key(t["kek"]["public_key_pem"].encode())
+assert pub.key_size == 4096
+der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+assert fp == t["kek"]["sha256"] == "sha256:" + hashlib.sha256(der).hexdigest(), fp
+PY
+
+# 4. up again: nothing deployed, nothing created, says so; plan agrees.
+before=$(nreq PUT deployments)
+expect_exit 0 infra up "$T/infra.json" -o "$T/target.json"
+grep -q "infrastructure: no change" "$T/out" || fail "second up: $(cat "$T/out")"
+grep -q "kek nutgen-kek: present" "$T/out" && grep -q "target.json: unchanged" "$T/out" || fail "second up: $(cat "$T/out")"
+grep -q "kek fingerprint: $FP" "$T/out" || fail "second up printed another fingerprint"
+[ "$(nreq PUT deployments)" = "$before" ] || fail "second up deployed again"
+[ "$(nreq POST /create)" = 1 ] || fail "the KEK was created twice"
+expect_exit 0 infra plan "$T/infra.json"
+grep -q "plan: 0 change(s)" "$T/out" || fail "plan after up: $(cat "$T/out")"
+
+# 5. nutgen: the typed fingerprint gates the file (any accepted form).
+colon=$(printf '%s' "${FP#sha256:}" | tr a-f A-F | sed 's/../&:/g; s/:$//')
+expect_exit 0 "$NUTGEN" target check "$T/target.json" --kek-fingerprint "$colon"
+grep -q "kek fingerprint $FP: matches" "$T/out" || fail "target check: $(cat "$T/out")"
+grep -q "identity.client_id " "$T/out" || fail "target check shows no names"
+wrong=$(printf '%s' "${FP#sha256:}" | sed 's/^./0/; s/^00/01/')
+expect_exit 1 "$NUTGEN" target check "$T/target.json" --kek-fingerprint "$wrong"
+expect_err "the KEK's SHA-256 does not match --kek-fingerprint"
+expect_exit 1 "$NUTGEN" target check "$T/target.json" --kek-fingerprint 1234
+expect_err "want the 64 hex digits"
+# a substituted KEK (another key, the recorded fingerprint left as it was)
+"$PY" - "$T/target.json" "$T/evil.json" <<'PY'
+import json, sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+t = json.load(open(sys.argv[1]))
+k = rsa.generate_private_key(65537, 4096).public_key()
+t["kek"]["public_key_pem"] = k.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+json.dump(t, open(sys.argv[2], "w"))
+PY
+expect_exit 1 "$NUTGEN" target check "$T/evil.json" --kek-fingerprint "$FP"
+expect_err "does not match --kek-fingerprint"
+
+# 6. The volume: a blob with data in Azurite's encfs container.
+az_oracle mkcontainer encfs
+"$PY" -c 'import os,sys; b=bytearray(4<<20); b[0:4096]=os.urandom(4096); b[3<<20:(3<<20)+512]=os.urandom(512); open(sys.argv[1],"wb").write(b)' "$T/vol.img"
+az_oracle put encfs/encfs.img "$T/vol.img" nutapply_state=complete
+sum0=$(az_oracle sha256-full encfs/encfs.img)
+
+# 7. down: --yes needed; --quick refuses while the volume exists.
+expect_exit 2 infra down "$T/infra.json"
+expect_err "add --yes"
+expect_exit 2 infra down "$T/infra.json" --yes --delete-data
+expect_exit 1 infra down "$T/infra.json" --yes --quick
+expect_err "--quick refused: devstoreaccount1 holds the encfs volume"
+expect_exit 1 infra down "$T/infra.json" --yes --quick --delete-data --snapshot
+expect_err "--quick refused"
+[ "$(q '"rg-infra" in s["arm"]["resource_groups"]')" = True ] || fail "--quick deleted the group anyway"
+
+# 8. down without --delete-data (faults on ARM deletes): the account and the
+#    blob stay byte-identical; the vault is soft-deleted, purge protection
+#    forbids --purge with a clear line.
+fakeazure_ctl POST /_fake/faults '[{"service":"arm","method":"DELETE","path":"vaults","kind":"503","retry_after":0},
+ {"service":"arm","method":"GET","path":"deletedVaults","kind":"reset"}]' >/dev/null
+expect_exit 0 infra down "$T/infra.json" --yes --purge
+for l in "container group nutshell-tee: deleted" "Microsoft.KeyVault/vaults kv-infra-test: deleted" \
+	"storage account devstoreaccount1: kept: it holds the encfs volume" \
+	"key vault kv-infra-test: soft-deleted with purge protection: it cannot be purged"; do
+	grep -q "$l" "$T/out" || fail "down: no '$l': $(cat "$T/out")"
+done
+fakeazure_ctl POST /_fake/faults '[]' >/dev/null
+[ "$(az_oracle sha256-full encfs/encfs.img)" = "$sum0" ] || fail "down changed the volume blob"
+[ "$(q 'any(r["name"]=="devstoreaccount1" for r in s["arm"]["resources"].values())')" = True ] || fail "storage account deleted"
+[ "$(q 'list(s["arm"]["deleted_vaults"])')" = "['kv-infra-test']" ] || fail "vault not soft-deleted"
+[ "$(q 's["arm"]["purged_vaults"]')" = "[]" ] || fail "a purge-protected vault was purged"
+
+# 9. up again while the vault is soft-deleted: one clear line (seed H22).
+expect_exit 1 infra up "$T/infra.json" -o "$T/target2.json"
+expect_err "soft deleted vault"
+[ ! -e "$T/target2.json" ] || fail "a failed up wrote target.json"
+
+# 10. down --delete-data --download: the copy first, equal to the blob.
+expect_exit 0 infra down "$T/infra.json" --yes --delete-data --download "$T/saved.img"
+grep -q "volume blob: downloaded to $T/saved.img" "$T/out" || fail "no download: $(cat "$T/out")"
+[ "$(sha256sum <"$T/saved.img" | cut -d' ' -f1) $(stat -c %s "$T/saved.img")" = "$sum0" ] ||
+	fail "the download differs from the blob"
+[ "$(q 'any(r["name"]=="devstoreaccount1" for r in s["arm"]["resources"].values())')" = False ] || fail "account not deleted"
+grep -q "resource group rg-infra: deleted" "$T/out" || fail "group not deleted: $(cat "$T/out")"
+
+# 11. No secret anywhere: client secret, storage keys, tokens.
+for f in "$T/target.json" "$T/out" "$T/err" "$T/state.json"; do
+	[ -f "$f" ] || continue
+	for s in "$FAKEAZURE_CLIENT_SECRET" "$AZURE_STORAGE_KEY" "fake."; do
+		[ "$f" = "$T/state.json" ] && [ "$s" != "$FAKEAZURE_CLIENT_SECRET" ] && continue
+		grep -qF -- "$s" "$f" && fail "secret-like '$s' in $f"
+	done
+done
+exit 0
