@@ -119,3 +119,98 @@ fi
 echo "applied with: $APPLIED_WITH"
 [ "$(fakeazure_q 's["vault"]["keys"]["'"$KID"'"]["versions"][-1]["source"]')" = byok ] ||
 	fail "the vault's $KID was not imported BYOK"
+
+# --- 3. the simulated TEE ------------------------------------------------------
+# What encfs reads: the blob as Azurite serves it (independent client).
+az_oracle get "$BLOBPATH" blob.img || fail "cannot read the blob back from Azurite"
+cmp -s blob.img b/encfs.img || fail "the blob read back differs from the bundle's encfs.img"
+cryptsetup luksDump --dump-json-metadata blob.img >hdr.json || fail "luksDump refused the blob"
+MARKER=/.persist-sentinel
+
+# flip_hex HEX: the same hex with its last digit changed.
+flip_hex() {
+	printf '%s' "$1" | sed 's/.$//'
+	case $1 in *0) printf 1 ;; *) printf 0 ;; esac
+}
+
+# chain BREAK: runs the TEE side of the chain, with one link corrupted when
+# BREAK is salt, policy or volkey; prints the step where it stopped
+# (release, passphrase, volkey, decrypt, marker) or "ok".
+chain() {
+	brk=$1 salt=$SALT
+	rm -f pass.hex pass.bin vk.bin plain.img holes
+	[ "$brk" = salt ] && salt=$(flip_hex "$SALT")
+	if [ "$brk" = policy ]; then
+		# The stored release policy names another hostdata (the rest as
+		# the bundle's): the vault must then refuse the bundle's group.
+		sed "s/$HD/$(printf '%064d' 7)/" b/release-policy.json >other-policy.json
+		"$NUTAPPLY" key apply -q $AZCOMMON --vault "$FAKEAZURE_VAULT" --name "$KID" \
+			--key b/key-byok.json --policy other-policy.json >/dev/null || fail "key apply (policy break)"
+	fi
+	# Released by the stand-in's Key Vault against its stored policy for a
+	# token of the stand-in's MAA carrying the bundle's hostdata; the
+	# passphrase derived as encfs does (tee.py: HKDF-SHA256 over the minimal
+	# big-endian d, salt, label; sidecars.md §1.6).
+	if ! "$PY" -B "$NG_SRCDIR/tests/fakeazure/tee.py" "$FAKEAZURE_DIR" "$KID" "$HD" \
+		--derive "$salt" "$LABEL" >pass.hex 2>tee.err; then
+		echo release
+	elif ! "$PY" -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(open("pass.hex").read().strip()))' >pass.bin ||
+		! cryptsetup open --test-passphrase --key-file pass.bin blob.img 2>/dev/null; then
+		echo passphrase
+	elif ! cryptsetup luksDump --dump-volume-key --volume-key-file vk.bin --key-file pass.bin \
+		--batch-mode blob.img >/dev/null 2>&1; then
+		echo passphrase
+	else
+		[ "$brk" = volkey ] && "$PY" -c 'import sys; b=bytearray(open("vk.bin","rb").read()); b[0]^=1; open("vk.bin","wb").write(b)'
+		# The volume key must be the one the header's digest names (LUKS2
+		# on-disk spec: digest = PBKDF2(hash, volume key, salt, iterations)).
+		if ! "$PY" - <<'PYEOF'; then
+import base64, hashlib, json, sys
+h = json.load(open("hdr.json"))
+vk = open("vk.bin", "rb").read()
+ok = False
+for d in h["digests"].values():
+    want = base64.b64decode(d["digest"])
+    ok |= d["type"] == "pbkdf2" and "0" in d["segments"] and \
+        hashlib.pbkdf2_hmac(d["hash"], vk, base64.b64decode(d["salt"]), d["iterations"], len(want)) == want
+sys.exit(0 if ok else 1)
+PYEOF
+			echo volkey
+		elif ! "$PY" "$ORACLE" decrypt blob.img vk.bin 16777216 plain.img holes >/dev/null 2>&1; then
+			echo decrypt
+		elif ! debugfs -R "stat $MARKER" plain.img 2>/dev/null | grep -q "^Inode:"; then
+			echo marker
+		else
+			echo ok
+		fi
+	fi
+	if [ "$brk" = policy ]; then
+		"$NUTAPPLY" key apply -q $AZCOMMON --vault "$FAKEAZURE_VAULT" --name "$KID" \
+			--key b/key-byok.json --policy b/release-policy.json >/dev/null || fail "key apply (restore)"
+	fi
+}
+
+if [ -n "${E2E_BREAK:-}" ]; then
+	# The whole chain with one link broken, as a test run: must fail.
+	got=$(chain "$E2E_BREAK")
+	[ "$got" = ok ] || fail "chain broken (E2E_BREAK=$E2E_BREAK) at step: $got"
+	exit 0
+fi
+
+got=$(chain none)
+[ "$got" = ok ] || { cat tee.err >&2; fail "the intact chain stopped at step: $got"; }
+e2fsck -fn plain.img >fsck.txt 2>&1 || { cat fsck.txt; fail "the decrypted volume is not a clean ext4"; }
+# Each corrupted link is caught where it is, not later and not earlier.
+for c in salt:passphrase policy:release volkey:volkey; do
+	got=$(chain "${c%%:*}")
+	[ "$got" = "${c#*:}" ] || fail "break ${c%%:*}: chain stopped at '$got', expected '${c#*:}'"
+	[ "${c%%:*}" != policy ] || grep -q "does not satisfy the release policy" tee.err ||
+		fail "policy break refused for another reason: $(cat tee.err)"
+done
+# A volume key that does not match the header also decrypts to no file system.
+"$PY" -c 'import sys; b=bytearray(open("vk.bin","rb").read()); b[0]^=1; open("vk.bin","wb").write(b)'
+"$PY" "$ORACLE" decrypt blob.img vk.bin 16777216 bad.img holes >/dev/null 2>&1 || true
+debugfs -R "stat $MARKER" bad.img 2>/dev/null | grep -q "^Inode:" && fail "a wrong volume key still shows the marker"
+got=$(chain none)
+[ "$got" = ok ] || fail "the chain does not hold again after the breaks: $got"
+echo "chain: intact ok; salt->passphrase, policy->release, volkey->volkey"
