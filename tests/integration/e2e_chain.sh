@@ -208,8 +208,10 @@ for c in salt:passphrase policy:release volkey:volkey; do
 		fail "policy break refused for another reason: $(cat tee.err)"
 done
 # A volume key that does not match the header also decrypts to no file system.
-"$PY" -c 'import sys; b=bytearray(open("vk.bin","rb").read()); b[0]^=1; open("vk.bin","wb").write(b)'
-"$PY" "$ORACLE" decrypt blob.img vk.bin 16777216 bad.img holes >/dev/null 2>&1 || true
+cryptsetup luksDump --dump-volume-key --volume-key-file vk-good.bin --key-file pass.bin \
+	--batch-mode blob.img >/dev/null 2>&1 || fail "luksDump --dump-volume-key"
+"$PY" -c 'import sys; b=bytearray(open("vk-good.bin","rb").read()); b[0]^=1; open("vk-bad.bin","wb").write(b)'
+"$PY" "$ORACLE" decrypt blob.img vk-bad.bin 16777216 bad.img holes >/dev/null 2>&1 || true
 debugfs -R "stat $MARKER" bad.img 2>/dev/null | grep -q "^Inode:" && fail "a wrong volume key still shows the marker"
 got=$(chain none)
 [ "$got" = ok ] || fail "the chain does not hold again after the breaks: $got"
