@@ -215,4 +215,45 @@ cryptsetup luksDump --dump-volume-key --volume-key-file vk-good.bin --key-file p
 debugfs -R "stat $MARKER" bad.img 2>/dev/null | grep -q "^Inode:" && fail "a wrong volume key still shows the marker"
 got=$(chain none)
 [ "$got" = ok ] || fail "the chain does not hold again after the breaks: $got"
-echo "chain: intact ok; salt->passphrase, policy->release, volkey->volkey"
+
+# --- 4. tokens the stored policy must refuse ---------------------------------
+# Another hostdata, a debuggable guest, VMPL 1, and a token from another
+# signer than the stand-in's MAA: the vault releases nothing (tee.py exit 3).
+nrel() { fakeazure_q 'len([r for r in s["vault"]["releases"] if r["released"]])'; }
+released=$(nrel)
+for c in "hostdata:{}:$(printf '%064d' 1)" 'debuggable:{"x-ms-sevsnpvm-is-debuggable":true}:' \
+	'vmpl:{"x-ms-sevsnpvm-vmpl":1}:' 'rogue:{}:'; do
+	name=${c%%:*} rest=${c#*:}
+	claims=${rest%:*} hd=${rest##*:}
+	signer=maa
+	[ "$name" = rogue ] && signer=rogue
+	set +e
+	"$PY" -B "$NG_SRCDIR/tests/fakeazure/tee.py" "$FAKEAZURE_DIR" "$KID" "${hd:-$HD}" --claims "$claims" \
+		--signer "$signer" --out "leak-$name.der" >/dev/null 2>tee.err
+	rc=$?
+	set -e
+	[ $rc -eq 3 ] || fail "token with $name: the vault released the key (tee.py exit $rc: $(cat tee.err))"
+	[ ! -s "leak-$name.der" ] || fail "token with $name: key material written"
+done
+[ "$(nrel)" = "$released" ] || fail "a refused token still counted as a release"
+
+# --- 5. nutapply verify on the stand-in's tokens -----------------------------
+# The provider is the one the bundle names (its release policy's authority);
+# its signing keys come from the stand-in's /certs over TLS.
+token() { fakeazure_ctl POST /_fake/attest/token "$2" >"tok-$1.json"; }
+now=$(date +%s)
+token good "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\",\"x-ms-runtime\":{\"nonce\":\"c0ffee\"}}}"
+token rogue "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\"},\"signer\":\"rogue\"}"
+token iss "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\",\"iss\":\"https://evil.attest.azure.net\"}}"
+token hd "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$(printf '%064d' 1)\"}}"
+token exp "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\",\"nbf\":$((now - 36000)),\"exp\":$((now - 3600))}}"
+V() { vx=$1; shift; expect_exit "$vx" "$NUTAPPLY" verify bundle.tgz --trust sign.pub --ca-file "$FAKEAZURE_CA" "$@"; }
+V 0 --token tok-good.json --nonce c0ffee
+grep -q '^verdict: PASS' out || fail "verify: no PASS for the simulated TEE's token: $(cat out)"
+grep -q "^ok    maa.hostdata .*$(printf '%s' "$HD" | cut -c1-8)" out || fail "verify: hostdata row: $(cat out)"
+for vc in rogue:maa.signature iss:maa.issuer hd:maa.hostdata exp:maa.validity; do
+	V 1 --token "tok-${vc%%:*}.json"
+	grep -q "^FAIL  ${vc#*:} " out || fail "verify ${vc%%:*}: no FAIL ${vc#*:}: $(cat out)"
+done
+echo "chain: intact ok; salt->passphrase, policy->release, volkey->volkey; refused tokens get no key; verify ok"
+echo "applied with: $APPLIED_WITH"
