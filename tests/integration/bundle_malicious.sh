@@ -67,6 +67,24 @@ expect not-gzip.tgz "gzip header is not the canonical one"
 expect empty-gzip.tgz "truncated"
 expect zero-bytes.tgz "gzip header is not the canonical one"
 
+# The verifier written from SPEC.md alone refuses every one of them too.
+"$PY" - "$NG_SRCDIR/tests/data/bundle" "$T/corpus" "$T/k.pub" <<'PYEOF' || fail "specverify.py accepts a hostile bundle"
+import glob, sys
+sys.path.insert(0, sys.argv[1])
+import specverify as sv
+from cryptography.hazmat.primitives import serialization as s
+pub = s.load_pem_public_key(open(sys.argv[3], "rb").read()).public_bytes(
+    s.Encoding.Raw, s.PublicFormat.Raw)
+bad = []
+for f in sorted(glob.glob(sys.argv[2] + "/*.tgz")):
+    try:
+        sv.verify(f, 1, [pub])
+        bad.append(f)
+    except Exception:
+        pass
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PYEOF
 [ -z "$(ls -A "$T/cwd")" ] || fail "files written in the working directory: $(ls -A "$T/cwd")"
 [ -z "$(ls -A "$T/tmp")" ] || fail "files left in TMPDIR: $(ls -A "$T/tmp")"
 [ ! -e "$evil" ] || fail "a traversal wrote $evil"
