@@ -145,7 +145,7 @@ int apply_ctx_open(struct apply_ctx *c, int extract, struct ng_err *err)
 	o.extract_dir = c->dir;
 	/* Everything is verified before the first request (SPEC §6). */
 	if ((rc = bundle_open(c->bundle_path, &o, &c->b, err)))
-		return ng_err_prefix(err, rc, "%s", c->bundle_path);
+		return rc;
 	hex_encode(c->b->file_sha256, 32, c->digest);
 	c->dep = cJSON_GetObjectItemCaseSensitive(c->b->m->json, "deployment");
 	c->vol = cJSON_GetObjectItemCaseSensitive(c->b->m->json, "volume");
