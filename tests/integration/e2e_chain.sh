@@ -122,6 +122,24 @@ fi
 echo "applied with: $APPLIED_WITH"
 [ "$(fakeazure_q 's["vault"]["keys"]["'"$KID"'"]["versions"][-1]["source"]')" = byok ] ||
 	fail "the vault's $KID was not imported BYOK"
+# What ARM holds decides the group's hostdata: SHA-256 of the deployed
+# ccePolicy (sidecars.md §5). It must be the bundle's, and so must the policy
+# the vault stores (compared semantically: the vault re-serialises it).
+fakeazure_state >state.json
+"$PY" - state.json b/release-policy.json "$HD" "$KID" <<'PYEOF' || fail "the applied state does not carry the bundle's hostdata"
+import base64, hashlib, json, sys
+s = json.load(open(sys.argv[1]))
+hd = sys.argv[3]
+cces = [r["properties"]["confidentialComputeProperties"]["ccePolicy"]
+        for d in s["arm"]["deployments"].values() for r in d["resources"]
+        if r.get("type", "").endswith("containerGroups")]
+assert cces, "no container group deployed"
+for c in cces:
+    got = hashlib.sha256(base64.b64decode(c)).hexdigest()
+    assert got == hd, "deployed ccePolicy hashes to %s, bundle says %s" % (got, hd)
+pol = s["vault"]["keys"][sys.argv[4]]["versions"][-1]["release_policy"]["policy"]
+assert pol == json.load(open(sys.argv[2])), "the vault's release policy is not the bundle's"
+PYEOF
 
 # --- 3. the simulated TEE ------------------------------------------------------
 # What encfs reads: the blob as Azurite serves it (independent client).
