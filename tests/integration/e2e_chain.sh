@@ -14,8 +14,10 @@ export PATH="$PATH:/usr/sbin:/sbin"
 command -v debugfs >/dev/null || skip "debugfs not installed (make deps)"
 . "$NG_SRCDIR/tests/azurite.sh"
 . "$NG_SRCDIR/tests/fakeazure.sh"
-azurite_start
+# The stand-in first: it exits by itself when this shell is gone, so a
+# failing Azurite start cannot leave it behind (the reverse could).
 fakeazure_start --kek kek1 --resource-group rg1 --storage-account rg1/acct1 --lro-polls 0 --retry-after 0
+azurite_start
 trap 'fakeazure_stop; azurite_stop' EXIT
 trap 'fakeazure_stop; azurite_stop; exit 1' INT TERM
 fakeazure_env "$T/cloud.json"
