@@ -186,7 +186,12 @@ int kv_apply_key(struct kv_client *kv, const char *name, const cJSON *key, const
 		return ng_errf(err, NG_EINVAL, "release policy: not a JSON object");
 	}
 	rc = kv_get_key(kv, name, &cur, err);
-	if (rc == NG_ENOTFOUND) {
+	if (rc == NG_ENOTFOUND && !key) {
+		rc = ng_errf(err, NG_ENOTFOUND,
+			     "key vault: key %s is absent and the bundle carries no wrapped key: "
+			     "import the key file nutgen wrote, then apply again",
+			     name);
+	} else if (rc == NG_ENOTFOUND) {
 		body = cJSON_CreateObject();
 		cJSON *attrs = cJSON_AddObjectToObject(body, "attributes");
 		rp = policy_member(policy);

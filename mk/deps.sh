@@ -8,7 +8,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PKGS="build-essential pkg-config libcjson-dev libssl-dev libcryptsetup-dev cryptsetup-bin \
-libcurl4-openssl-dev zlib1g-dev libzstd-dev zstd libcunit1-dev e2fsprogs libext2fs-dev \
+libcurl4-openssl-dev zlib1g-dev libzstd-dev zstd libcunit1-dev e2fsprogs libext2fs-dev curl \
 clang libclang-rt-14-dev nodejs npm python3 python3-cryptography tar gzip valgrind openssl"
 
 missing=""
