@@ -52,7 +52,10 @@ d["target"].update({
     "custom_cloud": {"resource_manager": e["FAKEAZURE_ARM"], "active_directory": e["FAKEAZURE_ENTRA"],
                      "key_vault_suffix": "vault.azure.net", "managed_hsm_suffix": "managedhsm.azure.net",
                      "storage_suffix": "core.windows.net", "attestation_suffix": "attest.azure.net",
-                     "container_dns_suffix": "azurecontainer.io"},
+                     "container_dns_suffix": "azurecontainer.io",
+                     # the stand-in issues Azure's audiences; its IMDS is on Entra's port
+                     "resource_manager_audience": "https://management.azure.com",
+                     "imds": e["FAKEAZURE_ENTRA"]},
     "endpoints": {"key_vault": e["FAKEAZURE_VAULT"], "storage_blob": e["AZ_URL"],
                   "attestation": e["FAKEAZURE_ATTEST"]}})
 json.dump(d, open("deployment.json", "w"), indent=1)
@@ -87,60 +90,9 @@ az_oracle mkcontainer "${BLOBPATH%%/*}"
 AZCOMMON="--cloud-file $T/cloud.json --ca-file $FAKEAZURE_CA"
 cat "$FAKEAZURE_CA" "$AZ_CA" >cas.pem
 export NUTAPPLY_REGISTRY_PASSWORD="regpw-$$"
-APPLIED_WITH=
-if "$NUTAPPLY" apply --help >/dev/null 2>&1; then
-	set +e
-	"$NUTAPPLY" apply bundle.tgz --trust sign.pub --ca-file cas.pem --quiet >out 2>err
-	rc=$?
-	set -e
-	if [ $rc -eq 0 ]; then
-		APPLIED_WITH="nutapply apply"
-	elif [ -z "${E2E_STRICT_APPLY:-}" ] &&
-		grep -q "deployment.cloud: cloud: must be an object\|parameter imageRegistryPassword is secure and nutapply has no source" err; then
-		# Known gaps between nutgen build and nutapply apply, named here so
-		# they cannot hide another failure (E2E_STRICT_APPLY=1 makes them
-		# fatal): the manifest says cloud "custom" without the custom_cloud
-		# object apply reads (SPEC §5.2), and the template's secure
-		# parameter imageRegistryPassword is registryPassword to nutapply.
-		# Stop-gap: the built bundle's members, unchanged but for that
-		# parameter's name, repacked with the manifest's own fields plus
-		# deployment.custom_cloud, and applied by nutapply apply.
-		echo "STOP-GAP: nutapply apply refuses nutgen build's bundle: $(cat err)"
-		APPLIED_WITH="STOP-GAP nutapply apply of the built members repacked (manifest + custom_cloud, registryPassword)"
-		"$PY" - "$T/cloud.json" <<'PYEOF'
-import json, sys
-m = json.load(open("b/MANIFEST.json"))
-f = {k: v for k, v in m.items() if k not in ("format", "format_version", "generator", "members")}
-f["deployment"]["custom_cloud"] = json.load(open(sys.argv[1]))
-json.dump(f, open("fields.json", "w"))
-PYEOF
-		mkdir r
-		set --
-		for m in $(cd b && ls); do
-			[ -f "b/$m" ] && [ "$m" != MANIFEST.json ] || continue
-			cp --sparse=always "b/$m" "r/$m"
-			set -- "$@" "$m=r/$m"
-		done
-		sed -i 's/imageRegistryPassword/registryPassword/g' r/arm-template.json
-		expect_exit 0 "$NUTGEN" pack --fields fields.json --sign-key sign.pem -o repacked.tgz --sparse encfs.img "$@"
-		expect_exit 0 "$NUTAPPLY" apply repacked.tgz --trust sign.pub --ca-file cas.pem --quiet
-	else
-		cat err >&2
-		fail "nutapply apply of the built bundle exited $rc"
-	fi
-else
-	# nutapply apply not in this tree: the low-level commands it is made
-	# of, fed from the verified bundle (deploy knows registryPassword, the
-	# template says imageRegistryPassword: renamed in a copy).
-	APPLIED_WITH="STOP-GAP nutapply volume upload + key apply + deploy"
-	expect_exit 0 "$NUTAPPLY" volume upload -q --ca-file "$AZ_CA" --image b/encfs.img \
-		--bundle-id e2e --volume-id "$SALT" "$BLOB"
-	expect_exit 0 "$NUTAPPLY" key apply -q $AZCOMMON --vault "$FAKEAZURE_VAULT" --name "$KID" \
-		--key b/key-byok.json --policy b/release-policy.json
-	sed 's/imageRegistryPassword/registryPassword/g' b/arm-template.json >template.json
-	expect_exit 0 "$NUTAPPLY" deploy -q $AZCOMMON --subscription "$FAKEAZURE_SUBSCRIPTION" \
-		--resource-group rg1 --template template.json --storage-account acct1 --group mint
-fi
+# The real link: nutapply apply of the bundle nutgen build made, unchanged.
+expect_exit 0 "$NUTAPPLY" apply bundle.tgz --trust sign.pub --ca-file cas.pem --quiet
+APPLIED_WITH="nutapply apply"
 echo "applied with: $APPLIED_WITH"
 [ "$(fakeazure_q 's["vault"]["keys"]["'"$KID"'"]["versions"][-1]["source"]')" = byok ] ||
 	fail "the vault's $KID was not imported BYOK"
