@@ -90,7 +90,8 @@ step "a second build is refused from creating another volume"
 
 step "second bundle: references the volume; debug logging for Caddy; diff"
 SOURCE_DATE_EPOCH=1764003600 CADDY_DEBUG=true "$N" build "$W/deploy/deployment.json" \
-	--sign-key "$W/author.pem" -o "$W/bundle-2.tgz" --existing-volume --quiet
+	--sign-key "$W/author.pem" -o "$W/bundle-2.tgz" --existing-volume --quiet \
+	--target "$W/target.json" --kek-fingerprint "$fp"
 ls -l "$W/bundle-2.tgz"
 "$N" diff "$W/bundle-1.tgz" "$W/bundle-2.tgz" || true
 echo

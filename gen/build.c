@@ -135,6 +135,14 @@ static int decide(struct ctx *c, int *create, const char **salt, const char **la
 		*create = 1;
 		return 0;
 	}
+	if (c->o->existing_volume && !*ev && !v)
+		return ng_errf(
+		    err, NG_EINVAL,
+		    "%s: --existing-volume, but this machine recorded no volume for this "
+		    "target: build with the same --target as the bundle that created "
+		    "it (its names key the record), or set "
+		    "$.encfs.existing_volume.salt_hex",
+		    c->o->deployment);
 	if (c->o->existing_volume || *ev) {
 		*create = 0;
 		if (!*ev && v) { /* the salt this machine generated for the volume */

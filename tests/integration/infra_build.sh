@@ -134,5 +134,11 @@ PYEOF
 expect_exit 0 "$NUTAPPLY" key apply --vault "$("$PY" -c 'import json; print(json.load(open("target.json"))["key_vault"]["uri"])')" \
 	--name encfs-key --key b/key-byok.json --policy b/release-policy.json $c
 [ "$(fakeazure_q '"encfs-key" in s["vault"]["keys"]')" = True ] || fail "the vault did not import the key"
+# A later bundle references the volume when built with the same target.json;
+# without it the names differ, and nutgen says so rather than guessing.
+expect_exit 1 "$NUTGEN" build dep.json --sign-key s.pem -o r.tgz $INFO --existing-volume
+expect_err "recorded no volume for this target: build with the same --target"
+expect_exit 0 "$NUTGEN" build dep.json --sign-key s.pem -o r.tgz $INFO --existing-volume --target target.json --kek-fingerprint "$FP"
+grep -q "reference bundle" "$T/out" || fail "not a reference bundle: $(cat "$T/out")"
 ls ./*.tmp 2>/dev/null && fail "temporary files left behind"
 exit 0
