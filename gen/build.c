@@ -135,7 +135,9 @@ static int decide(struct ctx *c, int *create, const char **salt, const char **la
 		*create = 1;
 		return 0;
 	}
-	if (c->o->existing_volume && !*ev && !v)
+	/* An RSA-HSM volume opens only with its HKDF salt (render.c key_facts). */
+	if (c->o->existing_volume && !*ev && !v &&
+	    !strcmp(deployment_str(c->d, "encfs.key_type"), "RSA-HSM"))
 		return ng_errf(
 		    err, NG_EINVAL,
 		    "%s: --existing-volume, but this machine recorded no volume for this "
