@@ -113,12 +113,14 @@ int deployment_apply_target(struct deployment **d, const char *deployment_path,
 		const char *old = cJSON_GetStringValue(at);
 		const char *def = cJSON_GetStringValue(node(dflt, map[i].dep, NULL));
 		char val[1024];
-		size_t n = strlen(v);
+		size_t n;
 
+		/* target.json says "managedhsm" (ARM's word), the deployment "managed_hsm" */
+		if (!strcmp(map[i].dep, "target.key_vault_kind") && !strcmp(v, "managedhsm"))
+			v = "managed_hsm";
+		n = strlen(v);
 		if (map[i].strip_slash && n > 1 && v[n - 1] == '/')
 			n--;
-		if (!strcmp(map[i].dep, "target.key_vault_kind"))
-			v = strcmp(v, "managedhsm") ? v : "managed_hsm";
 		if (!old || !def || !parent) {
 			rc = ng_errf(err, NG_EINTERNAL, "deployment has no $.%s", map[i].dep);
 			goto done;
