@@ -39,10 +39,25 @@ step "signing keys (author, reviewer) and the vault's key-exchange key"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$W/kek-private.pem" 2>/dev/null
 openssl pkey -in "$W/kek-private.pem" -pubout -out "$W/kek.pub"
 python3 - "$W" <<'PY'
-import json, sys
+import hashlib, json, subprocess, sys
 w = sys.argv[1]
-json.dump({"kek": {"kid": "https://kv-nutshell-tee.vault.azure.net/keys/kek/0123456789abcdef",
-                   "public_key_pem": open(w + "/kek.pub").read()}}, open(w + "/target.json", "w"))
+der = subprocess.run(["openssl", "pkey", "-pubin", "-in", w + "/kek.pub", "-outform", "DER"],
+                     capture_output=True, check=True).stdout
+sub, rg, kv = "00000000-0000-0000-0000-000000000000", "rg-nutshell-tee", "https://kv-nutshell-tee.vault.azure.net/"
+json.dump({"format": "nutgen-target/1", "cloud": "AzureCloud", "subscription": sub,
+           "resource_group": rg, "location": "northeurope",
+           "key_vault": {"name": "kv-nutshell-tee", "uri": kv, "kind": "vault"},
+           "kek": {"name": "kek", "kid": kv + "keys/kek/0123456789abcdef",
+                   "public_key_pem": open(w + "/kek.pub").read(),
+                   "sha256": "sha256:" + hashlib.sha256(der).hexdigest()},
+           "attestation": {"name": "attestnutshelltee", "endpoint": "https://attestnutshelltee.neu.attest.azure.net"},
+           "identity": {"name": "id-nutshell-tee", "client_id": "11111111-2222-4333-8444-555555555555",
+                        "principal_id": "66666666-7777-4888-9999-000000000000",
+                        "resource_id": "/subscriptions/%s/resourceGroups/%s/providers/"
+                                       "Microsoft.ManagedIdentity/userAssignedIdentities/id-nutshell-tee" % (sub, rg)},
+           "storage": {"account": "stnutshelltee", "blob_endpoint": "https://stnutshelltee.blob.core.windows.net/",
+                       "container": "encfs", "blob": "encfs.img", "share": "caddy"}},
+          open(w + "/target.json", "w"), indent=2)
 PY
 fp=$(openssl pkey -pubin -in "$W/kek.pub" -outform DER | sha256sum | cut -c1-64)
 echo "KEK fingerprint (what 'nutapply infra up' prints): $fp"
@@ -75,7 +90,8 @@ step "a second build is refused from creating another volume"
 
 step "second bundle: references the volume; debug logging for Caddy; diff"
 SOURCE_DATE_EPOCH=1764003600 CADDY_DEBUG=true "$N" build "$W/deploy/deployment.json" \
-	--sign-key "$W/author.pem" -o "$W/bundle-2.tgz" --existing-volume --quiet
+	--sign-key "$W/author.pem" -o "$W/bundle-2.tgz" --existing-volume --quiet \
+	--target "$W/target.json" --kek-fingerprint "$fp"
 ls -l "$W/bundle-2.tgz"
 "$N" diff "$W/bundle-1.tgz" "$W/bundle-2.tgz" || true
 echo

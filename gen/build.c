@@ -11,13 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
 #include "../bundle-format/bundle.h"
 #include "../bundle-format/digest.h"
 #include "../bundle-format/fileio.h"
 #include "../bundle-format/jsonw.h"
+#include "build_target.h"
 #include "buildstate.h"
 #include "bundle_cli.h"
 #include "byok.h"
@@ -27,33 +25,6 @@
 #include "oci.h"
 #include "render.h"
 
-int build_kek_fingerprint(const char *pem, char out[65], struct ng_err *err)
-{
-	BIO *b = BIO_new_mem_buf(pem, -1);
-	EVP_PKEY *k = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
-	unsigned char *der = NULL;
-	int n = k ? i2d_PUBKEY(k, &der) : -1;
-
-	BIO_free(b);
-	EVP_PKEY_free(k);
-	if (n <= 0)
-		return ng_errf(err, NG_EINVAL, "the KEK is not a PEM public key");
-	sha256_hex(der, (size_t)n, out);
-	OPENSSL_free(der);
-	return 0;
-}
-
-/* "AB:cd ..." -> "abcd..." so the operator may type it as printed. */
-static void normalise_fp(const char *in, char *out, size_t len)
-{
-	size_t j = 0;
-
-	for (; *in && j + 1 < len; in++)
-		if (*in != ':' && *in != ' ')
-			out[j++] = (char)(*in >= 'A' && *in <= 'F' ? *in + 32 : *in);
-	out[j] = 0;
-}
-
 struct ctx {
 	const struct build_opts *o;
 	struct deployment *d;
@@ -62,8 +33,7 @@ struct ctx {
 	size_t ninfos;
 	char *tmpdir;
 	struct key *key;
-	struct byok_kek *kek;
-	char *kek_kid, kek_fp[65];
+	struct target *target; /* NULL without --target */
 	char *byok;
 	struct render_out r;
 	struct buildstate st;
@@ -122,14 +92,11 @@ static int load_facts(struct ctx *c, struct ng_err *err)
 	return 0;
 }
 
-static int load_kek(struct ctx *c, struct ng_err *err)
+/* target.json through the one reader (target.h): the typed fingerprint
+ * gates the file before any of its names is used. */
+static int load_target(struct ctx *c, struct ng_err *err)
 {
 	const struct build_opts *o = c->o;
-	uint8_t *p = NULL;
-	size_t n;
-	cJSON *t = NULL;
-	const char *pem, *kid;
-	char want[130], pemfile[4200];
 	int rc;
 
 	if (!o->target)
@@ -138,40 +105,19 @@ static int load_kek(struct ctx *c, struct ng_err *err)
 		return ng_errf(
 		    err, NG_EUSAGE,
 		    "--target needs --kek-fingerprint (as `nutapply infra up` printed it)");
-	if ((rc = read_file_capped(o->target, 1 << 20, &p, &n, err)))
+	rc = target_load(o->target, o->kek_fingerprint, &c->target, err);
+	if (rc == NG_EVERIFY && err) {
+		char why[NG_ERR_MAX];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return ng_errf(err, rc,
+			       "%s; the key-exchange key may have been substituted: compare, on "
+			       "a second channel, with `jq -r .kek.public_key_pem %s | openssl "
+			       "pkey -pubin -outform DER | sha256sum`",
+			       why, o->target);
+	}
+	if (rc)
 		return rc;
-	t = cJSON_ParseWithLength((char *)p, n);
-	free(p);
-	pem = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(t, "kek"), "public_key_pem"));
-	kid = cJSON_GetStringValue(
-	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(t, "kek"), "kid"));
-	if (!pem || !kid) {
-		cJSON_Delete(t);
-		return ng_errf(err, NG_EINVAL, "%s: needs $.kek.kid and $.kek.public_key_pem",
-			       o->target);
-	}
-	if ((rc = build_kek_fingerprint(pem, c->kek_fp, err))) {
-		cJSON_Delete(t);
-		return ng_err_prefix(err, rc, "%s", o->target);
-	}
-	normalise_fp(o->kek_fingerprint, want, sizeof(want));
-	if (strcmp(want, c->kek_fp)) {
-		cJSON_Delete(t);
-		return ng_errf(
-		    err, NG_EVERIFY,
-		    "%s: the KEK's fingerprint is %s, not the %s you gave: the key-exchange "
-		    "key may have been substituted; compare with what `nutapply infra up` "
-		    "printed on a second channel",
-		    o->target, c->kek_fp, want);
-	}
-	c->kek_kid = strdup(kid);
-	snprintf(pemfile, sizeof(pemfile), "%s/kek.pem", c->tmpdir);
-	rc = write_file_atomic(pemfile, pem, strlen(pem), 0600, err);
-	cJSON_Delete(t);
-	if (!rc)
-		rc = byok_kek_load(pemfile, &c->kek, err);
-	return rc;
+	return deployment_apply_target(&c->d, o->deployment, c->target, o->target, stderr, err);
 }
 
 /* create or reference (SPEC §5.3), from the flags, the deployment and state. */
@@ -189,6 +135,16 @@ static int decide(struct ctx *c, int *create, const char **salt, const char **la
 		*create = 1;
 		return 0;
 	}
+	/* An RSA-HSM volume opens only with its HKDF salt (render.c key_facts). */
+	if (c->o->existing_volume && !*ev && !v &&
+	    !strcmp(deployment_str(c->d, "encfs.key_type"), "RSA-HSM"))
+		return ng_errf(
+		    err, NG_EINVAL,
+		    "%s: --existing-volume, but this machine recorded no volume for this "
+		    "target: build with the same --target as the bundle that created "
+		    "it (its names key the record), or set "
+		    "$.encfs.existing_volume.salt_hex",
+		    c->o->deployment);
 	if (c->o->existing_volume || *ev) {
 		*create = 0;
 		if (!*ev && v) { /* the salt this machine generated for the volume */
@@ -238,8 +194,9 @@ static int make_volume(struct ctx *c, const char *img, struct ng_err *err)
 	if ((rc = key_type_parse(deployment_str(c->d, "encfs.key_type"), &kt, err)) ||
 	    (rc = key_new(kt, NULL, &c->key, err)))
 		return rc;
-	if (c->kek) {
-		if ((rc = byok_wrap_key(c->kek, c->kek_kid, c->key, &c->byok, err)))
+	if (c->target) {
+		if ((rc = byok_wrap_key(target_kek(c->target), target_str(c->target, "kek.kid"),
+					c->key, &c->byok, err)))
 			return rc;
 	} else if (!c->o->key_out) {
 		return ng_errf(err, NG_EUSAGE,
@@ -352,10 +309,10 @@ static cJSON *manifest_fields(struct ctx *c, int create, int64_t now, struct ng_
 	cJSON_AddStringToObject(key, "type", deployment_str(c->d, "encfs.key_type"));
 	cJSON_AddStringToObject(key, "vault", ep->key_vault_url ? ep->key_vault_url : "");
 	if (create)
-		cJSON_AddStringToObject(key, "delivery", c->kek ? "byok" : "key-file");
-	if (c->kek) {
-		cJSON_AddStringToObject(key, "kek_kid", c->kek_kid);
-		cJSON_AddStringToObject(key, "kek_fingerprint", c->kek_fp);
+		cJSON_AddStringToObject(key, "delivery", c->target ? "byok" : "key-file");
+	if (c->target) {
+		cJSON_AddStringToObject(key, "kek_kid", target_str(c->target, "kek.kid"));
+		cJSON_AddStringToObject(key, "kek_fingerprint", target_fingerprint(c->target));
 	}
 	return f;
 }
@@ -375,8 +332,7 @@ static void ctx_free(struct ctx *c)
 		cJSON_Delete(c->infos[i]);
 	deployment_free(c->d);
 	key_free(c->key);
-	byok_kek_free(c->kek);
-	free(c->kek_kid);
+	target_free(c->target);
 	free(c->byok);
 	render_out_free(&c->r);
 	buildstate_clear(&c->st);
@@ -412,7 +368,8 @@ int build_run(const struct build_opts *o, struct build_report *rep, struct ng_er
 	for (size_t i = 0; i < o->nsign; i++)
 		if ((rc = bcli_load_key(o->sign_keys[i], o->passfd, &keys[i], err)))
 			goto done;
-	if ((rc = deployment_load(o->deployment, 1, &c.d, err)) || (rc = load_facts(&c, err)))
+	if ((rc = deployment_load(o->deployment, 1, &c.d, err)) || (rc = load_target(&c, err)) ||
+	    (rc = load_facts(&c, err)))
 		goto done;
 	snprintf(c.identity, sizeof(c.identity), "%s|%s|%s|%s|%s|%s/%s",
 		 deployment_str(c.d, "target.cloud"), deployment_str(c.d, "target.subscription"),
@@ -422,7 +379,7 @@ int build_run(const struct build_opts *o, struct build_report *rep, struct ng_er
 		 deployment_str(c.d, "encfs.blob_container"),
 		 deployment_str(c.d, "encfs.blob_name"));
 	if ((rc = buildstate_load(o->state_dir, c.identity, &c.st, err)) ||
-	    (rc = decide(&c, &create, &salt, &label, err)) || (rc = load_kek(&c, err)))
+	    (rc = decide(&c, &create, &salt, &label, err)))
 		goto done;
 	rep->serial = o->serial ? o->serial : (uint64_t)now;
 	if (rep->serial < c.st.last_serial) {
@@ -440,6 +397,10 @@ int build_run(const struct build_opts *o, struct build_report *rep, struct ng_er
 		in.images[k] = c.facts[k];
 	in.key.salt_hex = create ? key_salt_hex(c.key) : salt;
 	in.key.label = create ? key_label(c.key) : label;
+	if (c.target) {
+		in.identity_resource_id = target_str(c.target, "identity.resource_id");
+		in.identity_client_id = target_str(c.target, "identity.client_id");
+	}
 	if ((rc = render_deployment(c.d, &in, &c.r, err))) {
 		ng_err_prefix(err, rc, "%s", o->deployment);
 		goto done;
@@ -479,11 +440,11 @@ int build_run(const struct build_opts *o, struct build_report *rep, struct ng_er
 	}
 	if ((rc = bundle_create(o->out, fields, mem, n, keys, o->nsign, err)))
 		goto done;
-	if (create && !c.kek && (rc = key_save(c.key, o->key_out, err))) {
+	if (create && !c.target && (rc = key_save(c.key, o->key_out, err))) {
 		unlink(o->out); /* a volume nobody can open must not be applied */
 		goto done;
 	}
-	if (create && !c.kek)
+	if (create && !c.target)
 		fprintf(stderr,
 			"nutgen build: warning: no KEK: the new key is in %s (mode 0600), not in "
 			"the bundle; import it yourself and keep it secret\n",

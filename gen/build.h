@@ -37,8 +37,4 @@ struct build_report {
 
 int build_run(const struct build_opts *o, struct build_report *rep, struct ng_err *err);
 
-/* SHA-256 (lowercase hex) of the DER SubjectPublicKeyInfo of a PEM public
- * key: `openssl pkey -pubin -outform DER | sha256sum`. */
-int build_kek_fingerprint(const char *pem, char out[65], struct ng_err *err);
-
 #endif

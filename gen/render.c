@@ -210,8 +210,15 @@ static cJSON *add_skr_key(cJSON *parent, const struct deployment *d, const struc
 	return akv;
 }
 
+static cJSON *identity_obj(const char *client_id)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "client_id", client_id);
+	return o;
+}
+
 static cJSON *encfs_args(const struct deployment *d, const struct keyfacts *k,
-			 const cJSON *certcache)
+			 const cJSON *certcache, const char *client_id)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *fs = cJSON_AddArrayToObject(root, "azure_filesystems");
@@ -225,6 +232,8 @@ static cJSON *encfs_args(const struct deployment *d, const struct keyfacts *k,
 	add_skr_key(f, d, k);
 	o = cJSON_AddObjectToObject(root, "azure_info");
 	cJSON_AddItemToObject(o, "certcache", cJSON_Duplicate(certcache, 1));
+	if (client_id && *client_id)
+		cJSON_AddItemToObject(o, "identity", identity_obj(client_id));
 	return root;
 }
 
@@ -315,7 +324,7 @@ static cJSON *env_entry(const char *name, const char *value)
 }
 
 static cJSON *build_vars(const struct deployment *d, char *const pinned[RC_COUNT],
-			 const char *encfs_b64, const char *skr_b64)
+			 const char *encfs_b64, const char *skr_b64, const char *identity_id)
 {
 	const struct deployment_endpoints *ep = deployment_endpoints(d);
 	cJSON *vars = cJSON_CreateObject(), *env, *ip, *ports, *p, *creds;
@@ -333,7 +342,7 @@ static cJSON *build_vars(const struct deployment *d, char *const pinned[RC_COUNT
 	snprintf(idexpr, sizeof(idexpr),
 		 "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', '%s')]",
 		 deployment_str(d, "target.managed_identity"));
-	var_str(vars, "identity_id", idexpr);
+	var_str(vars, "identity_id", identity_id && *identity_id ? identity_id : idexpr);
 	var_str(vars, "domain", ep->domain);
 	var_str(vars, "acme_email", deployment_str(d, "acme_email"));
 	var_str(vars, "skr_sidecar_args", skr_b64);
@@ -478,10 +487,13 @@ int render_deployment(const struct deployment *d, const struct render_in *in,
 		goto done;
 	if (templates_json("sidecars/sidecars.json", &certcache_doc, err) < 0)
 		goto done;
-	enc = encfs_args(d, &k, cJSON_GetObjectItem(certcache_doc, "certcache"));
+	enc = encfs_args(d, &k, cJSON_GetObjectItem(certcache_doc, "certcache"),
+			 in->identity_client_id);
 	skr = cJSON_CreateObject();
 	cJSON_AddItemToObject(skr, "certcache",
 			      cJSON_Duplicate(cJSON_GetObjectItem(certcache_doc, "certcache"), 1));
+	if (in->identity_client_id && *in->identity_client_id)
+		cJSON_AddItemToObject(skr, "identity", identity_obj(in->identity_client_id));
 	out->encfs_sidecar_args = b64_json(enc);
 	out->skr_sidecar_args = b64_json(skr);
 	if (!out->encfs_sidecar_args || !out->skr_sidecar_args) {
@@ -491,7 +503,8 @@ int render_deployment(const struct deployment *d, const struct render_in *in,
 
 	if (templates_json("arm/container-group.json", &arm, err) < 0)
 		goto done;
-	vars = build_vars(d, pinned, out->encfs_sidecar_args, out->skr_sidecar_args);
+	vars = build_vars(d, pinned, out->encfs_sidecar_args, out->skr_sidecar_args,
+			  in->identity_resource_id);
 	if (subst_tree(arm, vars, err) < 0)
 		goto done;
 	/* Without a private registry there is no password to fill: a secure

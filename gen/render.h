@@ -92,6 +92,13 @@ struct render_in {
 	/* Override of the deployment's debug flag: 0 keep (so a zeroed struct
 	 * follows the deployment), 1 force on, -1 force off. */
 	int debug;
+	/* The live identity (target.json, nutapply infra up), or NULL: the
+	 * ARM template names it by resource id instead of resourceId('…',
+	 * managed_identity), and both sidecars' arguments carry the client id
+	 * (sidecars.md §1.2 azure_info.identity, §3 identity) so IMDS issues
+	 * tokens for exactly that identity. Not validated here. */
+	const char *identity_resource_id;
+	const char *identity_client_id;
 };
 
 /* Everything rendered; every string is malloc'd and NUL-terminated. */

@@ -10,7 +10,7 @@ int render_cli(const char *path, const cJSON *const *facts, size_t nfacts, int d
 	       const char *salt_hex, struct render_out *out, struct ng_err *err)
 {
 	struct deployment *d = NULL;
-	struct render_in in = {{0}, {0}, debug};
+	struct render_in in = {.debug = debug};
 	int rc;
 
 	memset(out, 0, sizeof(*out));

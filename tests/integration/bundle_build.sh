@@ -39,8 +39,21 @@ d = json.load(open(sys.argv[1]))
 del d["encfs"]["existing_volume"]
 d["encfs"]["size_mib"] = 128
 json.dump(d, open("new.json", "w"))
-json.dump({"kek": {"kid": "https://kv-nutshell-tee.vault.azure.net/keys/kek/1",
-                   "public_key_pem": open("kek.pub").read()}}, open("target.json", "w"))
+import hashlib, subprocess
+der = subprocess.run(["openssl", "pkey", "-pubin", "-in", "kek.pub", "-outform", "DER"],
+                     capture_output=True, check=True).stdout
+sub, rg = d["target"]["subscription"], "rg-nutshell-tee"
+json.dump({"format": "nutgen-target/1", "cloud": "AzureCloud", "subscription": sub,
+           "resource_group": rg, "location": "northeurope",
+           "key_vault": {"name": "kv-nutshell-tee", "uri": "https://kv-nutshell-tee.vault.azure.net/", "kind": "vault"},
+           "kek": {"name": "kek", "kid": "https://kv-nutshell-tee.vault.azure.net/keys/kek/1",
+                   "public_key_pem": open("kek.pub").read(), "sha256": "sha256:" + hashlib.sha256(der).hexdigest()},
+           "attestation": {"name": "attestnutshelltee", "endpoint": "https://attestnutshelltee.neu.attest.azure.net"},
+           "identity": {"name": "id-nutshell-tee", "client_id": "11111111-2222-4333-8444-555555555555",
+                        "principal_id": "66666666-7777-4888-9999-000000000000",
+                        "resource_id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-nutshell-tee" % (sub, rg)},
+           "storage": {"account": "stnutshelltee", "blob_endpoint": "https://stnutshelltee.blob.core.windows.net/",
+                       "container": "encfs", "blob": "encfs.img", "share": "caddy"}}, open("target.json", "w"))
 PYEOF
 bad=$(printf '%s' "$fp" | tr 0123456789abcdef 123456789abcdef0)
 expect_exit 1 "$NUTGEN" build new.json --sign-key s.pem -o c.tgz $INFO --target target.json --kek-fingerprint "$bad"
@@ -62,7 +75,7 @@ if command -v cryptsetup >/dev/null; then
 	cryptsetup luksDump c/encfs.img >dump 2>&1 || fail "cryptsetup does not accept encfs.img"
 	grep -q "LUKS2\|Version:.*2" dump || fail "not LUKS2: $(head -3 dump)"
 fi
-grep -q "\"kek_fingerprint\": \"$fp\"" c/MANIFEST.json || fail "fingerprint not in the manifest"
+grep -q "\"kek_fingerprint\": \"sha256:$fp\"" c/MANIFEST.json || fail "fingerprint not in the manifest"
 grep -q '"alg"' c/key-byok.json || fail "key-byok.json is not a BYOK transfer blob"
 grep -rq "pkcs8\|PRIVATE KEY" c && fail "key material in clear in the bundle"
 expect_exit 0 "$NUTGEN" verify c.tgz --trust s.pub
