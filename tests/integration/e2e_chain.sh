@@ -40,12 +40,33 @@ def b64u_int(s):
 jwk = json.load(open("kek.json"))["key"]
 pub = rsa.RSAPublicNumbers(b64u_int(jwk["e"]), b64u_int(jwk["n"])).public_key()
 pem = pub.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-json.dump({"kek": {"kid": sys.argv[2], "public_key_pem": pem}}, open("target.json", "w"))
 open("kek.pub", "w").write(pem)
 e = os.environ
 d = json.load(open(sys.argv[1]))
 del d["encfs"]["existing_volume"]
 d["encfs"]["size_mib"] = 64
+# target.json as `nutapply infra up` writes it (docs/infra.md), naming the
+# stand-ins; nutgen build takes these live names over the deployment's.
+import hashlib
+der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+# (the deployment file's defaults, templates/deployment/defaults.json, where unset)
+tg, sub = d["target"], e["FAKEAZURE_SUBSCRIPTION"]
+ident = tg.get("managed_identity", "id-nutshell-tee")
+json.dump({"format": "nutgen-target/1", "cloud": "custom", "subscription": sub,
+           "resource_group": "rg1", "location": tg.get("location", "northeurope"),
+           "key_vault": {"name": tg.get("key_vault", "kv-nutshell-tee"), "uri": e["FAKEAZURE_VAULT"], "kind": "vault"},
+           "kek": {"name": "kek1", "kid": sys.argv[2], "public_key_pem": pem,
+                   "sha256": "sha256:" + hashlib.sha256(der).hexdigest()},
+           "attestation": {"name": tg.get("attestation_provider", "attestnutshelltee"), "endpoint": e["FAKEAZURE_ATTEST"]},
+           "identity": {"name": ident,
+                        "resource_id": "/subscriptions/%s/resourceGroups/rg1/providers/"
+                                       "Microsoft.ManagedIdentity/userAssignedIdentities/%s" % (sub, ident),
+                        "client_id": "11111111-2222-3333-4444-555555555555",
+                        "principal_id": "66666666-7777-8888-9999-000000000000"},
+           "storage": {"account": "acct1", "blob_endpoint": e["AZ_URL"],
+                       "container": d["encfs"].get("blob_container", "encfs"),
+                       "blob": d["encfs"].get("blob_name", "encfs.img"),
+                       "share": "caddy"}}, open("target.json", "w"))
 d["target"].update({
     "cloud": "custom", "subscription": e["FAKEAZURE_SUBSCRIPTION"], "resource_group": "rg1",
     "storage_account": "acct1", "container_group": "mint",
