@@ -209,6 +209,11 @@ static int up_done(void *arg, int slot, const struct http_resp *resp, struct ng_
 	struct up *u = arg;
 	const struct blob_range *g = &u->todo[u->slot_idx[slot]];
 	char what[96];
+	int rc;
+
+	/* renew here too: the last calls of a phase make no next() call */
+	if (u->lease[0] && mono() - u->lease_t > LEASE_RENEW && (rc = lease_op(u, "renew", err)))
+		return rc;
 
 	snprintf(what, sizeof(what), "%s bytes %llu-%llu",
 		 u->ph == PH_VERIFY ? "read back"
@@ -381,12 +386,90 @@ static int stale_pages(const struct blob_range *srv, size_t ns, const struct blo
 	return 0;
 }
 
+/* Looks at the blob and makes it ours to write (§8): creates it when
+ * absent, accepts our own unfinished upload, refuses anything else unless
+ * replace (then lease, snapshot, recreate under If-Match + lease). Sets
+ * res->action; BLOB_UNCHANGED means there is nothing to do. */
+static int claim(struct up *u, const char *bundle_id, const char *volume_id,
+		 const struct blob_opts *opts, struct ng_err *err)
+{
+	struct blob_result *res = u->res;
+	struct blob_state st;
+	int rc;
+
+	for (int round = 0;; round++) {
+		struct http_resp resp;
+		if ((rc = blob_head(u->http, u->a, u->url, &st, err)))
+			return rc;
+		if (!st.exists) {
+			rc = put_blob(u, res->image_size, "If-None-Match: *", bundle_id, volume_id,
+				      &resp, err);
+			long s = resp.status;
+			if (!rc && s != 201 && !(s == 409 && round < 2))
+				rc = http_status_err(&resp, err, NG_ENET, "create page blob");
+			http_resp_free(&resp);
+			if (rc)
+				return rc;
+			if (s == 409) /* a retried create that landed, or a racing writer */
+				continue;
+			res->action = BLOB_CREATED;
+			return 0;
+		}
+		if (!strcmp(st.volume, volume_id) && st.size == res->image_size) {
+			if (!strcmp(st.state, "complete")) {
+				res->action = BLOB_UNCHANGED;
+				return 0;
+			}
+			res->action = BLOB_RESUMED;
+			return 0;
+		}
+		if (!opts || !opts->replace) {
+			rc =
+			    ng_errf(err, NG_EEXIST,
+				    "%s: holds %s%s (state %s, %llu bytes, modified %s): not "
+				    "touching it; pass --replace-volume to snapshot and replace it",
+				    u->url, st.volume[0] ? "volume " : "data not made by nutapply",
+				    st.volume, st.state[0] ? st.state : "none",
+				    (unsigned long long)st.size, st.last_modified);
+			return rc;
+		}
+		/* §8: lease, snapshot, replace under If-Match + lease */
+		if ((rc = lease_op(u, "acquire", err)))
+			return rc;
+		char lh[64], ifm[160];
+		const char *ex[] = {lh, NULL};
+		snprintf(lh, sizeof(lh), "x-ms-lease-id: %s", u->lease);
+		if ((rc = simple(u, "PUT", "comp=snapshot", ex, 201, "snapshot", &resp, err))) {
+			http_resp_free(&resp);
+			return rc;
+		}
+		const char *snap = http_resp_header(&resp, "x-ms-snapshot");
+		snprintf(res->snapshot, sizeof(res->snapshot), "%s", snap ? snap : "");
+		http_resp_free(&resp);
+		if (!res->snapshot[0]) {
+			rc = ng_errf(err, NG_ENET,
+				     "%s: snapshot reply has no x-ms-snapshot: not "
+				     "replacing the blob",
+				     u->url);
+			return rc;
+		}
+		snprintf(ifm, sizeof(ifm), "If-Match: %s", st.etag);
+		rc = put_blob(u, res->image_size, ifm, bundle_id, volume_id, &resp, err);
+		if (!rc && resp.status != 201)
+			rc = http_status_err(&resp, err, NG_ENET, "replace page blob");
+		http_resp_free(&resp);
+		if (rc)
+			return rc;
+		res->action = BLOB_REPLACED;
+		return 0;
+	}
+}
+
 int blob_upload_volume(struct http_ctx *http, const struct blob_auth *auth, const char *url,
 		       const char *image_path, const char *bundle_id, const char *volume_id,
 		       const struct blob_opts *opts, struct blob_result *res, struct ng_err *err)
 {
 	struct up u = {0};
-	struct blob_state st;
 	struct blob_range *plan = NULL, *srv = NULL, *todo = NULL, *stale = NULL;
 	size_t np = 0, ns = 0, nt = 0, nst = 0;
 	struct stat sb;
@@ -428,74 +511,9 @@ int blob_upload_volume(struct http_ctx *http, const struct blob_auth *auth, cons
 		goto out;
 	res->ranges = np;
 
-	for (int round = 0;; round++) {
-		struct http_resp resp;
-		if ((rc = blob_head(http, auth, url, &st, err)))
-			goto out;
-		if (!st.exists) {
-			rc = put_blob(&u, res->image_size, "If-None-Match: *", bundle_id, volume_id,
-				      &resp, err);
-			long s = resp.status;
-			if (!rc && s != 201 && !(s == 409 && round < 2))
-				rc = http_status_err(&resp, err, NG_ENET, "create page blob");
-			http_resp_free(&resp);
-			if (rc)
-				goto out;
-			if (s == 409) /* a retried create that landed, or a racing writer */
-				continue;
-			res->action = BLOB_CREATED;
-			created = 1;
-			break;
-		}
-		if (!strcmp(st.volume, volume_id) && st.size == res->image_size) {
-			if (!strcmp(st.state, "complete")) {
-				res->action = BLOB_UNCHANGED;
-				goto out;
-			}
-			res->action = BLOB_RESUMED;
-			break;
-		}
-		if (!opts || !opts->replace) {
-			rc =
-			    ng_errf(err, NG_EEXIST,
-				    "%s: holds %s%s (state %s, %llu bytes, modified %s): not "
-				    "touching it; pass --replace-volume to snapshot and replace it",
-				    url, st.volume[0] ? "volume " : "data not made by nutapply",
-				    st.volume, st.state[0] ? st.state : "none",
-				    (unsigned long long)st.size, st.last_modified);
-			goto out;
-		}
-		/* §8: lease, snapshot, replace under If-Match + lease */
-		if ((rc = lease_op(&u, "acquire", err)))
-			goto out;
-		char lh[64], ifm[160];
-		const char *ex[] = {lh, NULL};
-		snprintf(lh, sizeof(lh), "x-ms-lease-id: %s", u.lease);
-		if ((rc = simple(&u, "PUT", "comp=snapshot", ex, 201, "snapshot", &resp, err))) {
-			http_resp_free(&resp);
-			goto out;
-		}
-		const char *snap = http_resp_header(&resp, "x-ms-snapshot");
-		snprintf(res->snapshot, sizeof(res->snapshot), "%s", snap ? snap : "");
-		http_resp_free(&resp);
-		if (!res->snapshot[0]) {
-			rc = ng_errf(err, NG_ENET,
-				     "%s: snapshot reply has no x-ms-snapshot: not "
-				     "replacing the blob",
-				     url);
-			goto out;
-		}
-		snprintf(ifm, sizeof(ifm), "If-Match: %s", st.etag);
-		rc = put_blob(&u, res->image_size, ifm, bundle_id, volume_id, &resp, err);
-		if (!rc && resp.status != 201)
-			rc = http_status_err(&resp, err, NG_ENET, "replace page blob");
-		http_resp_free(&resp);
-		if (rc)
-			goto out;
-		res->action = BLOB_REPLACED;
-		created = 1;
-		break;
-	}
+	if ((rc = claim(&u, bundle_id, volume_id, opts, err)) || res->action == BLOB_UNCHANGED)
+		goto out;
+	created = res->action != BLOB_RESUMED;
 
 	/* what to send: all of the plan for a new blob; for a resumed one, the
 	 * ranges not yet on the server (those that are get read back below) */
