@@ -115,3 +115,12 @@ void az_session_close(struct az_session *s)
 	s->cred = NULL;
 	s->http = NULL;
 }
+
+void az_json_wipe(cJSON *j)
+{
+	for (; j; j = j->next) {
+		if (cJSON_IsString(j) && j->valuestring)
+			OPENSSL_cleanse(j->valuestring, strlen(j->valuestring));
+		az_json_wipe(j->child);
+	}
+}

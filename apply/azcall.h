@@ -48,4 +48,8 @@ void az_session_close(struct az_session *s);
  * are wiped before they are freed (key files). */
 int az_read_json(const char *path, size_t max, cJSON **out, struct ng_err *err);
 
+/* Overwrites every string in the tree (secrets: keys, passwords) before the
+ * caller deletes it. */
+void az_json_wipe(cJSON *j);
+
 #endif

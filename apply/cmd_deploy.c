@@ -64,16 +64,6 @@ static int load_params(const char *path, cJSON **out, struct ng_err *err)
 	return 0;
 }
 
-/* Wipes secret strings before the tree is freed. */
-static void wipe_json(cJSON *j)
-{
-	for (; j; j = j->next) {
-		if (cJSON_IsString(j) && j->valuestring)
-			OPENSSL_cleanse(j->valuestring, strlen(j->valuestring));
-		wipe_json(j->child);
-	}
-}
-
 int cmd_deploy(int argc, char **argv)
 {
 	static const struct option lo[] = {{"subscription", 1, 0, 's'},
@@ -196,8 +186,8 @@ out:
 		OPENSSL_cleanse(skey, strlen(skey));
 		free(skey);
 	}
-	wipe_json(params);
-	wipe_json(probe);
+	az_json_wipe(params);
+	az_json_wipe(probe);
 	cJSON_Delete(params);
 	cJSON_Delete(probe);
 	cJSON_Delete(tmpl);

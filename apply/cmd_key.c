@@ -190,6 +190,7 @@ int cmd_key(int argc, char **argv)
 		      (rc = strlen(poltext) != pl || !(pol = cJSON_Parse(poltext))
 				? ng_errf(&err, NG_EINVAL, "%s: not a JSON release policy", polfile)
 				: 0))) {
+		az_json_wipe(key);
 		cJSON_Delete(key);
 		free(poltext);
 		return cli_fail("nutapply key", rc, &err);
@@ -212,6 +213,7 @@ int cmd_key(int argc, char **argv)
 		az_session_close(&s);
 	}
 	cJSON_Delete(b);
+	az_json_wipe(key); /* a plaintext JWK holds the private key */
 	cJSON_Delete(key);
 	cJSON_Delete(pol);
 	free(poltext);
