@@ -283,6 +283,8 @@ static cJSON *manifest_fields(struct ctx *c, int create, int64_t now, struct ng_
 		cJSON_AddStringToObject(dep, ids[i], deployment_str(c->d, path));
 	}
 	cJSON_AddStringToObject(dep, "domain", ep->domain ? ep->domain : "");
+	cJSON_AddStringToObject(dep, "attestation_endpoint",
+				ep->attestation_url ? ep->attestation_url : "");
 	imgs = cJSON_AddArrayToObject(f, "images");
 	for (int k = 0; k < RC_COUNT; k++) {
 		cJSON *e = cJSON_CreateObject();

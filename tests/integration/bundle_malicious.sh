@@ -1,6 +1,6 @@
 # A corpus of hostile bundles (tests/data/bundle/mkmalicious.py: path
 # traversal, links, devices, bombs, huge headers, bad sparse maps, trailing
-# data, ...) is refused by `nutgen verify` and `nutgen show`, each for the
+# data, ...) is refused by `nutgen verify`, `show` and `sign`, each for the
 # named reason, and nothing is written anywhere: not in the working directory,
 # not in $TMPDIR, not at the traversal target.
 . "$NG_SRCDIR/tests/lib.sh"
@@ -13,14 +13,18 @@ mkdir "$T/cwd" "$T/tmp"
 expect() { # FILE REASON
 	f="$T/corpus/$1"
 	[ -f "$f" ] || fail "corpus file $1 missing"
-	for cmd in verify show; do
+	for cmd in verify show sign; do
 		set +e
-		if [ $cmd = verify ]; then
-			(cd "$T/cwd" && TMPDIR="$T/tmp" "$NUTGEN" verify "$f" --trust "$T/k.pub") >"$T/out" 2>"$T/err"
-		else
-			(cd "$T/cwd" && TMPDIR="$T/tmp" "$NUTGEN" show "$f") >"$T/out" 2>"$T/err"
-		fi
+		case $cmd in
+		verify) (cd "$T/cwd" && TMPDIR="$T/tmp" "$NUTGEN" verify "$f" --trust "$T/k.pub") >"$T/out" 2>"$T/err" ;;
+		show) (cd "$T/cwd" && TMPDIR="$T/tmp" "$NUTGEN" show "$f") >"$T/out" 2>"$T/err" ;;
+		# sign extracts into a private directory under $TMPDIR: nothing may
+		# reach it, and it must be gone afterwards.
+		sign) cp "$f" "$T/signme.tgz"
+			(cd "$T/cwd" && TMPDIR="$T/tmp" "$NUTGEN" sign "$T/signme.tgz" --key "$T/k.pem") >"$T/out" 2>"$T/err" ;;
+		esac
 		rc=$?
+		[ $cmd != sign ] || cmp -s "$f" "$T/signme.tgz" || fail "sign modified hostile bundle $1"
 		set -e
 		[ $rc -eq 1 ] || fail "$cmd $1: exit $rc, expected 1: $(cat "$T/err")"
 		[ "$(wc -l <"$T/err")" -eq 1 ] || fail "$cmd $1: not one line: $(cat "$T/err")"
@@ -63,9 +67,27 @@ expect not-gzip.tgz "gzip header is not the canonical one"
 expect empty-gzip.tgz "truncated"
 expect zero-bytes.tgz "gzip header is not the canonical one"
 
+# The verifier written from SPEC.md alone refuses every one of them too.
+"$PY" - "$NG_SRCDIR/tests/data/bundle" "$T/corpus" "$T/k.pub" <<'PYEOF' || fail "specverify.py accepts a hostile bundle"
+import glob, sys
+sys.path.insert(0, sys.argv[1])
+import specverify as sv
+from cryptography.hazmat.primitives import serialization as s
+pub = s.load_pem_public_key(open(sys.argv[3], "rb").read()).public_bytes(
+    s.Encoding.Raw, s.PublicFormat.Raw)
+bad = []
+for f in sorted(glob.glob(sys.argv[2] + "/*.tgz")):
+    try:
+        sv.verify(f, 1, [pub])
+        bad.append(f)
+    except Exception:
+        pass
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PYEOF
 [ -z "$(ls -A "$T/cwd")" ] || fail "files written in the working directory: $(ls -A "$T/cwd")"
 [ -z "$(ls -A "$T/tmp")" ] || fail "files left in TMPDIR: $(ls -A "$T/tmp")"
 [ ! -e "$evil" ] || fail "a traversal wrote $evil"
 n=$(ls "$T/corpus" | wc -l)
 [ "$n" -ge 34 ] || fail "corpus has only $n files"
-echo "$n hostile bundles refused by verify and show, nothing written"
+echo "$n hostile bundles refused by verify, show and sign, nothing written"

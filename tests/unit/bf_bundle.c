@@ -146,7 +146,7 @@ static void test_manifest(void)
 
 static void test_round_trip(void)
 {
-	char *dir = NULL, p[4200], q[4200];
+	char *dir = NULL, p[4200], q[4200], q2[4200];
 	struct ng_err err;
 	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"),
 		 *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -199,6 +199,16 @@ static void test_round_trip(void)
 	CU_ASSERT_EQUAL_FATAL(stat(p, &st), 0);
 	CU_ASSERT_EQUAL(st.st_size, 64 << 20);
 	CU_ASSERT(st.st_blocks < 64);
+	/* Extraction never follows a link planted in the directory. */
+	snprintf(p, sizeof(p), "%s/y", dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/y/text.txt", dir);
+	snprintf(q2, sizeof(q2), "%s/outside", dir);
+	CU_ASSERT_EQUAL_FATAL(symlink(q2, p), 0);
+	snprintf(p, sizeof(p), "%s/y", dir);
+	o.extract_dir = p;
+	CU_ASSERT_NOT_EQUAL(bundle_open(q, &o, &b, &err), 0);
+	CU_ASSERT_NOT_EQUAL(access(q2, F_OK), 0);
 	/* Expired, and rollback. */
 	o.extract_dir = NULL;
 	o.min_serial = 6;
@@ -211,7 +221,57 @@ static void test_round_trip(void)
 	EVP_PKEY_free(k2);
 }
 
-static const struct ng_test tests[] = {{"member names (SPEC 3.2)", test_names},
+/* Acceptance: a byte changed anywhere in a bundle fails verification. Every
+ * byte of a small bundle (plain and sparse members) is inverted in turn. */
+static void test_every_byte(void)
+{
+	char *dir = NULL, p[4200], q[4200], r[4200];
+	struct ng_err err;
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	uint8_t pub[1][32], *data = NULL;
+	size_t n = 0, failed = 0;
+	cJSON *f = cJSON_Parse("{\"created\":\"2026-01-01T00:00:00Z\",\"serial\":5}");
+	int fd;
+
+	CU_ASSERT_EQUAL_FATAL(make_private_tmpdir("bf_bundle", &dir, &err), 0);
+	snprintf(p, sizeof(p), "%s/img", dir);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CU_ASSERT_EQUAL_FATAL(ftruncate(fd, 64 << 10), 0);
+	CU_ASSERT_EQUAL(pwrite(fd, "data", 4, 30000), 4);
+	close(fd);
+	struct bundle_input in[] = {{.name = "text.txt", .data = "hello", .len = 5},
+				    {.name = "encfs.img", .path = p, .sparse = 1}};
+	snprintf(q, sizeof(q), "%s/b.tgz", dir);
+	snprintf(r, sizeof(r), "%s/flip.tgz", dir);
+	CU_ASSERT_EQUAL_FATAL(bundle_create(q, f, in, 2, &k, 1, &err), 0);
+	sigkey_public_raw(k, pub[0], &err);
+	CU_ASSERT_EQUAL_FATAL(read_file_capped(q, 1 << 20, &data, &n, &err), 0);
+	struct bundle_read_opts o = {
+	    .trusted = (const uint8_t(*)[32])pub, .ntrusted = 1, .threshold = 1};
+	for (size_t i = 0; i < n; i++) {
+		struct bundle *b = NULL;
+		data[i] ^= 0xff;
+		/* Not write_file_atomic: its fsync per try would take minutes. */
+		fd = open(r, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		CU_ASSERT_EQUAL_FATAL(write(fd, data, n), (ssize_t)n);
+		close(fd);
+		if (bundle_open(r, &o, &b, &err) == 0) {
+			failed++;
+			fprintf(stderr, "byte %zu of %zu inverted: still verifies\n", i, n);
+			bundle_free(b);
+		}
+		data[i] ^= 0xff;
+	}
+	CU_ASSERT_EQUAL(failed, 0);
+	free(data);
+	remove_tree(dir);
+	free(dir);
+	cJSON_Delete(f);
+	EVP_PKEY_free(k);
+}
+
+static const struct ng_test tests[] = {{"every byte inverted fails verify", test_every_byte},
+				       {"member names (SPEC 3.2)", test_names},
 				       {"header bytes (SPEC 3.3)", test_header_bytes},
 				       {"sparse maps (SPEC 3.4)", test_sparse_maps},
 				       {"manifest form and schema (SPEC 5)", test_manifest},
