@@ -24,9 +24,6 @@
 #include "infra.h"
 #include "keyvault.h"
 
-#define API_KV	 "2023-07-01"
-#define API_MI	 "2023-01-31"
-#define API_ATT	 "2021-06-01"
 #define DEP_NAME "nutgen-infra"
 #define KEK_BITS 4096
 
@@ -81,16 +78,6 @@ static const char *const fields[][3] = {
     {"operator_principal_id", "NUTGEN_OPERATOR_PRINCIPAL_ID", ""},
     {"operator_principal_type", "NUTGEN_OPERATOR_PRINCIPAL_TYPE", "User"},
 };
-enum { F_SUB, F_RG, F_LOC, F_KV, F_SA, F_ATT, F_MI, F_SHARE, F_CG, F_KEK, F_HSM, F_ATTURL,
-       F_OPID, F_OPTYPE, F_N };
-
-struct infra {
-	char v[F_N][256];
-	struct az_session s;
-	int open;
-	struct arm_client *arm;
-	double timeout;
-};
 
 static int load_spec(const char *path, struct infra *in, struct ng_err *err)
 {
@@ -109,8 +96,9 @@ static int load_spec(const char *path, struct infra *in, struct ng_err *err)
 		while (k < F_N && strcmp(fields[k][0], m->string))
 			k++;
 		if (k == F_N || !cJSON_IsString(m) || strlen(m->valuestring) >= sizeof(in->v[0])) {
-			rc = ng_errf(err, NG_EINVAL, "%s: member '%.40s' is unknown or not a short string "
-						     "(docs/infra.md lists the members)",
+			rc = ng_errf(err, NG_EINVAL,
+				     "%s: member '%.40s' is unknown or not a short string "
+				     "(docs/infra.md lists the members)",
 				     path, m->string);
 			break;
 		}
@@ -119,22 +107,25 @@ static int load_spec(const char *path, struct infra *in, struct ng_err *err)
 		const char *e = getenv(fields[k][1]);
 		m = cJSON_GetObjectItemCaseSensitive(j, fields[k][0]);
 		snprintf(in->v[k], sizeof(in->v[k]), "%s",
-			 e && *e ? e : cJSON_IsString(m) ? m->valuestring : fields[k][2]);
+			 e && *e	     ? e
+			 : cJSON_IsString(m) ? m->valuestring
+					     : fields[k][2]);
 		for (const char *p = in->v[k]; *p && !rc; p++)
 			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 				    "-_.:/()",
 				    *p))
-				rc = ng_errf(err, NG_EINVAL, "%s: %s: character '%c' not allowed", path,
-					     fields[k][0], *p);
+				rc = ng_errf(err, NG_EINVAL, "%s: %s: character '%c' not allowed",
+					     path, fields[k][0], *p);
 	}
 	if (!rc && !in->v[F_SUB][0])
 		rc = ng_errf(err, NG_EINVAL,
-			     "%s: no subscription: set \"subscription\" or AZURE_SUBSCRIPTION_ID", path);
+			     "%s: no subscription: set \"subscription\" or AZURE_SUBSCRIPTION_ID",
+			     path);
 	if (!rc && (in->v[F_HSM][0] || in->v[F_ATTURL][0]) &&
 	    (strncmp(in->v[F_HSM][0] ? in->v[F_HSM] : "https://", "https://", 8) ||
 	     strncmp(in->v[F_ATTURL][0] ? in->v[F_ATTURL] : "https://", "https://", 8)))
-		rc = ng_errf(err, NG_EINVAL, "%s: managed_hsm and attestation_endpoint are https:// URLs",
-			     path);
+		rc = ng_errf(err, NG_EINVAL,
+			     "%s: managed_hsm and attestation_endpoint are https:// URLs", path);
 	cJSON_Delete(j);
 	return rc;
 }
@@ -142,14 +133,18 @@ static int load_spec(const char *path, struct infra *in, struct ng_err *err)
 static cJSON *params(const struct infra *in)
 {
 	cJSON *p = cJSON_CreateObject();
-	const char *const names[][2] = {
-	    {"location", in->v[F_LOC]},		{"keyVaultName", in->v[F_KV]},
-	    {"storageAccountName", in->v[F_SA]}, {"containerName", "encfs"},
-	    {"fileShareName", in->v[F_SHARE]},	{"attestationName", in->v[F_ATT]},
-	    {"identityName", in->v[F_MI]},	{"operatorPrincipalId", in->v[F_OPID]},
-	    {"operatorPrincipalType", in->v[F_OPTYPE]}};
+	const char *const names[][2] = {{"location", in->v[F_LOC]},
+					{"keyVaultName", in->v[F_KV]},
+					{"storageAccountName", in->v[F_SA]},
+					{"containerName", "encfs"},
+					{"fileShareName", in->v[F_SHARE]},
+					{"attestationName", in->v[F_ATT]},
+					{"identityName", in->v[F_MI]},
+					{"operatorPrincipalId", in->v[F_OPID]},
+					{"operatorPrincipalType", in->v[F_OPTYPE]}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(p, names[i][0]), "value", names[i][1]);
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(p, names[i][0]), "value",
+					names[i][1]);
 	cJSON_AddBoolToObject(cJSON_AddObjectToObject(p, "createVault"), "value", !in->v[F_HSM][0]);
 	cJSON_AddBoolToObject(cJSON_AddObjectToObject(p, "createAttestation"), "value",
 			      !in->v[F_ATTURL][0]);
@@ -196,7 +191,8 @@ static int what_if(struct infra *in, const cJSON *tmpl, int *changes, struct ng_
 	if (rc)
 		return ng_err_prefix(err, rc, "what-if");
 	*changes = 0;
-	cJSON_ArrayForEach(c, cJSON_GetObjectItem(cJSON_GetObjectItem(res, "properties"), "changes"))
+	cJSON_ArrayForEach(c,
+			   cJSON_GetObjectItem(cJSON_GetObjectItem(res, "properties"), "changes"))
 	{
 		const char *t = az_json_str(c, "changeType"), *id = az_json_str(c, "resourceId");
 		if (!t || !id)
@@ -209,8 +205,8 @@ static int what_if(struct infra *in, const cJSON *tmpl, int *changes, struct ng_
 	return 0;
 }
 
-static int get_res(struct infra *in, const char *type, const char *name, const char *api,
-		   cJSON **out, struct ng_err *err)
+int infra_get(struct infra *in, const char *type, const char *name, const char *api, cJSON **out,
+	      struct ng_err *err)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "/providers/%s/%s", type, name);
@@ -286,8 +282,9 @@ static int kek_ensure(struct infra *in, const char *vault, cJSON **bundle, struc
 								   : in->s.cloud.vault_resource};
 		struct http_resp r;
 		char url[768];
-		cJSON *body = cJSON_Parse("{\"kty\":\"RSA-HSM\",\"key_size\":4096,"
-					  "\"key_ops\":[\"import\"],\"attributes\":{\"enabled\":true}}");
+		cJSON *body =
+		    cJSON_Parse("{\"kty\":\"RSA-HSM\",\"key_size\":4096,"
+				"\"key_ops\":[\"import\"],\"attributes\":{\"enabled\":true}}");
 		snprintf(url, sizeof(url), "%.*s/keys/%s/create?api-version=7.4",
 			 (int)strcspn(vault, "?") - (vault[strlen(vault) - 1] == '/'), vault,
 			 in->v[F_KEK]);
@@ -296,7 +293,8 @@ static int kek_ensure(struct infra *in, const char *vault, cJSON **bundle, struc
 		if (!rc && r.status != 200)
 			rc = http_status_err(&r, err, NG_ENET, "create the key-exchange key");
 		if (!rc)
-			printf("kek %s: created (RSA-HSM %d, key_ops import)\n", in->v[F_KEK], KEK_BITS);
+			printf("kek %s: created (RSA-HSM %d, key_ops import)\n", in->v[F_KEK],
+			       KEK_BITS);
 		http_resp_free(&r);
 		cJSON_Delete(body);
 	} else if (!rc)
@@ -309,10 +307,11 @@ static int kek_ensure(struct infra *in, const char *vault, cJSON **bundle, struc
 	if (!kty || strcmp(kty, "RSA-HSM") || cJSON_GetArraySize(ops) != 1 ||
 	    !cJSON_IsString(cJSON_GetArrayItem(ops, 0)) ||
 	    strcmp(cJSON_GetArrayItem(ops, 0)->valuestring, "import"))
-		return ng_errf(err, NG_EEXIST,
-			       "kek %s: exists but is not an RSA-HSM key with key_ops [import]; name "
-			       "another kek_name in the infra file",
-			       in->v[F_KEK]);
+		return ng_errf(
+		    err, NG_EEXIST,
+		    "kek %s: exists but is not an RSA-HSM key with key_ops [import]; name "
+		    "another kek_name in the infra file",
+		    in->v[F_KEK]);
 	return 0;
 }
 
@@ -332,24 +331,28 @@ static int write_target(struct infra *in, const char *out, struct ng_err *err)
 
 	if (in->v[F_HSM][0])
 		snprintf(vault, sizeof(vault), "%s", in->v[F_HSM]);
-	else if ((rc = get_res(in, "Microsoft.KeyVault/vaults", in->v[F_KV], API_KV, &kv, err)))
+	else if ((rc = infra_get(in, "Microsoft.KeyVault/vaults", in->v[F_KV], INFRA_API_KV, &kv,
+				 err)))
 		goto out;
 	else
 		snprintf(vault, sizeof(vault), "%s", az_json_str(kv, "properties.vaultUri") ?: "");
-	if ((rc = get_res(in, "Microsoft.ManagedIdentity/userAssignedIdentities", in->v[F_MI],
-			  API_MI, &mi, err)) ||
-	    (rc = get_res(in, "Microsoft.Storage/storageAccounts", in->v[F_SA], ARM_API_STORAGE,
-			  &sa, err)) ||
-	    (!in->v[F_ATTURL][0] && (rc = get_res(in, "Microsoft.Attestation/attestationProviders",
-						  in->v[F_ATT], API_ATT, &att, err))))
+	if ((rc = infra_get(in, "Microsoft.ManagedIdentity/userAssignedIdentities", in->v[F_MI],
+			    INFRA_API_MI, &mi, err)) ||
+	    (rc = infra_get(in, "Microsoft.Storage/storageAccounts", in->v[F_SA], ARM_API_STORAGE,
+			    &sa, err)) ||
+	    (!in->v[F_ATTURL][0] &&
+	     (rc = infra_get(in, "Microsoft.Attestation/attestationProviders", in->v[F_ATT],
+			     INFRA_API_ATT, &att, err))))
 		goto out;
-	const char *attest = in->v[F_ATTURL][0] ? in->v[F_ATTURL]
-						: az_json_str(att, "properties.attestUri");
-	snprintf(blob, sizeof(blob), "%s", az_json_str(sa, "properties.primaryEndpoints.blob") ?: "");
+	const char *attest =
+	    in->v[F_ATTURL][0] ? in->v[F_ATTURL] : az_json_str(att, "properties.attestUri");
+	snprintf(blob, sizeof(blob), "%s",
+		 az_json_str(sa, "properties.primaryEndpoints.blob") ?: "");
 	if (!vault[0] || !attest || !blob[0] || !az_json_str(mi, "properties.clientId") ||
 	    !az_json_str(mi, "properties.principalId")) {
-		rc = ng_errf(err, NG_ENET, "ARM did not return the vault URI, attestation URI, blob "
-					   "endpoint or identity ids; run `infra up` again");
+		rc = ng_errf(err, NG_ENET,
+			     "ARM did not return the vault URI, attestation URI, blob "
+			     "endpoint or identity ids; run `infra up` again");
 		goto out;
 	}
 	if ((rc = kek_ensure(in, vault, &kek, err)) ||
@@ -405,7 +408,7 @@ static int write_target(struct infra *in, const char *out, struct ng_err *err)
 			printf("%s: written\n", out);
 	}
 	if (!rc)
-		printf("kek fingerprint: %s\n", fp);
+		printf("kek fingerprint: %s\n", fp + 7); /* bare hex: what nutgen build takes */
 out:
 	free(old);
 	free(text);
@@ -419,8 +422,7 @@ out:
 	return rc;
 }
 
-static int plan_up(struct infra *in, int up, const char *tfile, const char *out,
-		   struct ng_err *err)
+static int plan_up(struct infra *in, int up, const char *tfile, const char *out, struct ng_err *err)
 {
 	cJSON *tmpl = NULL, *rg = NULL, *body;
 	int rc, changes = 0;
@@ -465,174 +467,14 @@ out:
 	return rc;
 }
 
-/* Soft-deleted vault: left recoverable, or purged with --purge unless
- * purge protection forbids it (seed cleanup.sh, H22). */
-static int vault_after_delete(struct infra *in, int purge, struct ng_err *err)
-{
-	char path[1200];
-	cJSON *d = NULL;
-	int rc;
-
-	snprintf(path, sizeof(path),
-		 "/subscriptions/%s/providers/Microsoft.KeyVault/locations/%s/deletedVaults/%s",
-		 in->v[F_SUB], in->v[F_LOC], in->v[F_KV]);
-	rc = arm_request(in->arm, "GET", path, API_KV, NULL, in->timeout, &d, err);
-	if (rc == NG_ENOTFOUND) {
-		printf("key vault %s: not soft-deleted (nothing to purge)\n", in->v[F_KV]);
-		return 0;
-	}
-	if (rc)
-		return rc;
-	cJSON *pp = cJSON_GetObjectItem(cJSON_GetObjectItem(d, "properties"),
-					"purgeProtectionEnabled");
-	int prot = cJSON_IsTrue(pp);
-	cJSON_Delete(d);
-	if (!purge)
-		printf("key vault %s: soft-deleted, recoverable (its keys too); --purge to purge\n",
-		       in->v[F_KV]);
-	else if (prot)
-		printf("key vault %s: soft-deleted with purge protection: it cannot be purged; "
-		       "Azure purges it when its retention ends\n",
-		       in->v[F_KV]);
-	else {
-		strcat(path, "/purge");
-		if ((rc = arm_request(in->arm, "POST", path, API_KV, NULL, in->timeout, NULL, err)))
-			return ng_err_prefix(err, rc, "purge of key vault %s", in->v[F_KV]);
-		printf("key vault %s: purged\n", in->v[F_KV]);
-	}
-	return 0;
-}
-
-static int del(struct infra *in, const char *type, const char *name, const char *api,
-	       struct ng_err *err)
-{
-	char path[512];
-	int rc;
-	snprintf(path, sizeof(path), "/providers/%s/%s", type, name);
-	rc = arm_request(in->arm, "DELETE", path, api, NULL, in->timeout, NULL, err);
-	if (rc == NG_ENOTFOUND)
-		rc = 0;
-	if (!rc)
-		printf("%s %s: deleted\n", type, name);
-	return rc;
-}
-
-struct down_opts {
-	int quick, purge, delete_data, snapshot;
-	const char *download;
-};
-
-static int down(struct infra *in, const struct down_opts *o, struct ng_err *err)
-{
-	cJSON *sa = NULL;
-	char *key = NULL, url[768];
-	uint8_t *kb = NULL;
-	size_t kl = 0;
-	struct blob_state st = {0};
-	int rc, keep_sa = 0;
-
-	/* 1. the volume: does the blob exist? (account key via listKeys) */
-	rc = get_res(in, "Microsoft.Storage/storageAccounts", in->v[F_SA], ARM_API_STORAGE, &sa,
-		     err);
-	if (rc && rc != NG_ENOTFOUND)
-		goto out;
-	if (!rc) {
-		const char *ep = az_json_str(sa, "properties.primaryEndpoints.blob");
-		struct blob_auth ba = {0};
-		if (!ep) {
-			rc = ng_errf(err, NG_ENET, "storage account %s: no blob endpoint", in->v[F_SA]);
-			goto out;
-		}
-		snprintf(url, sizeof(url), "%s%sencfs/encfs.img", ep,
-			 ep[strlen(ep) - 1] == '/' ? "" : "/");
-		if ((rc = arm_storage_key(in->arm, in->v[F_SA], &key, err)) ||
-		    (rc = base64_decode(key, strlen(key), &kb, &kl, err)))
-			goto out;
-		ba.account = in->v[F_SA];
-		ba.key = kb;
-		ba.key_len = kl;
-		if ((rc = blob_status(in->s.http, &ba, url, &st, err)))
-			goto out;
-		if (st.exists && (!o->delete_data || (o->quick && !o->download))) {
-			if (o->quick) {
-				rc = ng_errf(err, NG_EEXIST,
-					     "--quick refused: %s holds the encfs volume (the mint's "
-					     "database); add --delete-data --download FILE, or drop "
-					     "--quick to keep the storage account",
-					     in->v[F_SA]);
-				goto out;
-			}
-			keep_sa = 1;
-		}
-		if (st.exists && o->delete_data && o->download) {
-			uint64_t got = 0;
-			if ((rc = infra_blob_download(in->s.http, &ba, url, st.size, o->download,
-						      &got, err)))
-				goto out;
-			printf("volume blob: downloaded to %s (%llu bytes of data, size %llu)\n",
-			       o->download, (unsigned long long)got, (unsigned long long)st.size);
-		} else if (st.exists && o->delete_data && o->snapshot) {
-			char snap[64];
-			if ((rc = infra_blob_snapshot(in->s.http, &ba, url, snap, err)))
-				goto out;
-			printf("volume blob: snapshot %s\n", snap);
-			keep_sa = 1; /* the snapshot lives in the account */
-		}
-	}
-	/* 2. the container group first: nothing may write the volume after */
-	if ((rc = arm_group_delete(in->arm, in->v[F_CG], in->timeout, err)))
-		goto out;
-	printf("container group %s: deleted\n", in->v[F_CG]);
-	if (o->quick) {
-		rc = arm_request(in->arm, "DELETE", "", ARM_API_DEPLOYMENTS, NULL, in->timeout, NULL,
-				 err);
-		if (rc && rc != NG_ENOTFOUND)
-			goto out;
-		printf("resource group %s: deleted\n", in->v[F_RG]);
-	} else {
-		if ((!in->v[F_HSM][0] &&
-		     (rc = del(in, "Microsoft.KeyVault/vaults", in->v[F_KV], API_KV, err))) ||
-		    (!keep_sa && (rc = del(in, "Microsoft.Storage/storageAccounts", in->v[F_SA],
-					   ARM_API_STORAGE, err))) ||
-		    (!in->v[F_ATTURL][0] &&
-		     (rc = del(in, "Microsoft.Attestation/attestationProviders", in->v[F_ATT],
-			       API_ATT, err))) ||
-		    (rc = del(in, "Microsoft.ManagedIdentity/userAssignedIdentities", in->v[F_MI],
-			      API_MI, err)))
-			goto out;
-		if (keep_sa)
-			printf("storage account %s: kept: it holds the encfs volume%s; "
-			       "down --delete-data --download FILE removes it\n",
-			       in->v[F_SA], o->snapshot ? " and its snapshot" : "");
-		else if ((rc = arm_request(in->arm, "DELETE", "", ARM_API_DEPLOYMENTS, NULL,
-					   in->timeout, NULL, err)) &&
-			 rc != NG_ENOTFOUND)
-			goto out;
-		else
-			printf("resource group %s: deleted\n", in->v[F_RG]);
-	}
-	rc = in->v[F_HSM][0] ? 0 : vault_after_delete(in, o->purge, err);
-out:
-	if (key) {
-		OPENSSL_cleanse(key, strlen(key));
-		free(key);
-	}
-	if (kb) {
-		OPENSSL_cleanse(kb, kl);
-		free(kb);
-	}
-	cJSON_Delete(sa);
-	return rc;
-}
-
 int cmd_infra(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"out", 1, 0, 'o'},	       {"template", 1, 0, 't'},	  {"timeout", 1, 0, 'T'},
-	    {"cloud", 1, 0, 'C'},      {"cloud-file", 1, 0, 'F'}, {"ca-file", 1, 0, 'A'},
-	    {"quiet", 0, 0, 'q'},      {"yes", 0, 0, 'y'},	  {"quick", 0, 0, 'Q'},
-	    {"purge", 0, 0, 'P'},      {"delete-data", 0, 0, 'D'}, {"snapshot", 0, 0, 'S'},
-	    {"download", 1, 0, 'd'},   {"help", 0, 0, 'h'},	  {0, 0, 0, 0}};
+	    {"out", 1, 0, 'o'},	     {"template", 1, 0, 't'},	 {"timeout", 1, 0, 'T'},
+	    {"cloud", 1, 0, 'C'},    {"cloud-file", 1, 0, 'F'},	 {"ca-file", 1, 0, 'A'},
+	    {"quiet", 0, 0, 'q'},    {"yes", 0, 0, 'y'},	 {"quick", 0, 0, 'Q'},
+	    {"purge", 0, 0, 'P'},    {"delete-data", 0, 0, 'D'}, {"snapshot", 0, 0, 'S'},
+	    {"download", 1, 0, 'd'}, {"help", 0, 0, 'h'},	 {0, 0, 0, 0}};
 	const char *out = "target.json", *tfile = NULL, *cloud = NULL, *cloud_file = NULL,
 		   *ca = NULL, *verb;
 	struct down_opts d = {0};
@@ -641,42 +483,74 @@ int cmd_infra(int argc, char **argv)
 	int opt, rc, quiet = 0, yes = 0;
 	double timeout = 1800;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(cmd_infra_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	if (argc < 2)
+		return cli_usage_error("nutapply", "infra", "want plan, up or down");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(cmd_infra_usage, stdout);
+		return CLI_EXIT_OK;
 	}
 	verb = argv[1];
 	if (strcmp(verb, "plan") && strcmp(verb, "up") && strcmp(verb, "down"))
-		return cli_usage_error("nutapply", "infra", "want plan, up or down, not '%s'", verb);
+		return cli_usage_error("nutapply", "infra", "want plan, up or down, not '%s'",
+				       verb);
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "o:q", lo, NULL)) != -1) {
 		switch (opt) {
-		case 'o': out = optarg; break;
-		case 't': tfile = optarg; break;
+		case 'o':
+			out = optarg;
+			break;
+		case 't':
+			tfile = optarg;
+			break;
 		case 'T':
 			if ((timeout = atof(optarg)) <= 0)
-				return cli_usage_error("nutapply", "infra", "--timeout: seconds > 0");
+				return cli_usage_error("nutapply", "infra",
+						       "--timeout: seconds > 0");
 			break;
-		case 'C': cloud = optarg; break;
-		case 'F': cloud_file = optarg; break;
-		case 'A': ca = optarg; break;
-		case 'q': quiet = 1; break;
-		case 'y': yes = 1; break;
-		case 'Q': d.quick = 1; break;
-		case 'P': d.purge = 1; break;
-		case 'D': d.delete_data = 1; break;
-		case 'S': d.snapshot = 1; break;
-		case 'd': d.download = optarg; break;
-		case 'h': fputs(cmd_infra_usage, stdout); return CLI_EXIT_OK;
-		default: return cli_usage_error("nutapply", "infra", "unknown option");
+		case 'C':
+			cloud = optarg;
+			break;
+		case 'F':
+			cloud_file = optarg;
+			break;
+		case 'A':
+			ca = optarg;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'y':
+			yes = 1;
+			break;
+		case 'Q':
+			d.quick = 1;
+			break;
+		case 'P':
+			d.purge = 1;
+			break;
+		case 'D':
+			d.delete_data = 1;
+			break;
+		case 'S':
+			d.snapshot = 1;
+			break;
+		case 'd':
+			d.download = optarg;
+			break;
+		case 'h':
+			fputs(cmd_infra_usage, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error("nutapply", "infra", "unknown option");
 		}
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error("nutapply", "infra", "%s needs one INFRA.json", verb);
 	if (!strcmp(verb, "down")) {
 		if (!yes)
-			return cli_usage_error("nutapply", "infra",
-					       "down deletes the deployment's resources: add --yes");
+			return cli_usage_error(
+			    "nutapply", "infra",
+			    "down deletes the deployment's resources: add --yes");
 		if (d.delete_data && !d.snapshot == !d.download)
 			return cli_usage_error("nutapply", "infra",
 					       "--delete-data needs exactly one of --snapshot or "
@@ -685,24 +559,27 @@ int cmd_infra(int argc, char **argv)
 			return cli_usage_error("nutapply", "infra",
 					       "--snapshot/--download go with --delete-data");
 	} else if (yes || d.quick || d.purge || d.delete_data || d.snapshot || d.download)
-		return cli_usage_error("nutapply", "infra", "--yes, --quick, --purge, --delete-data "
-							     "are options of down");
+		return cli_usage_error("nutapply", "infra",
+				       "--yes, --quick, --purge, --delete-data "
+				       "are options of down");
 	if (!(in = calloc(1, sizeof(*in))))
 		return cli_fail("nutapply", NG_ENOMEM, &err);
 	in->timeout = timeout;
 	struct stat a, b;
-	if (!strcmp(verb, "up") && !stat(argv[optind], &a) && !stat(out, &b) && a.st_ino == b.st_ino &&
-	    a.st_dev == b.st_dev)
-		rc = ng_errf(&err, NG_EUSAGE, "%s: -o names the infra file itself; write target.json "
-					      "elsewhere",
+	if (!strcmp(verb, "up") && !stat(argv[optind], &a) && !stat(out, &b) &&
+	    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+		rc = ng_errf(&err, NG_EUSAGE,
+			     "%s: -o names the infra file itself; write target.json "
+			     "elsewhere",
 			     out);
 	else if (!(rc = load_spec(argv[optind], in, &err)) &&
 		 !(rc = az_session_open(&in->s, cloud, cloud_file, ca, quiet, &err))) {
 		in->open = 1;
 		if (!(rc = arm_client_new(in->s.http, in->s.cred, &in->s.cloud, in->v[F_SUB],
 					  in->v[F_RG], &in->arm, &err)))
-			rc = !strcmp(verb, "down") ? down(in, &d, &err)
-						   : plan_up(in, !strcmp(verb, "up"), tfile, out, &err);
+			rc = !strcmp(verb, "down")
+				 ? infra_down(in, &d, &err)
+				 : plan_up(in, !strcmp(verb, "up"), tfile, out, &err);
 	}
 	arm_client_free(in->arm);
 	if (in->open)

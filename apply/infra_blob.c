@@ -52,7 +52,8 @@ static int get_range(struct http_ctx *http, const struct blob_auth *a, const cha
 			rc = http_status_err(&resp, err, NG_ENET, "download of the volume blob");
 		else if (resp.body.len != len)
 			rc = ng_errf(err, NG_ENET, "download: range at %llu: %zu bytes, want %llu",
-				     (unsigned long long)off, resp.body.len, (unsigned long long)len);
+				     (unsigned long long)off, resp.body.len,
+				     (unsigned long long)len);
 		else if (pwrite(fd, resp.body.data, len, (off_t)off) != (ssize_t)len)
 			rc = ng_errf(err, NG_EIO, "download: write failed");
 	}
@@ -84,7 +85,8 @@ int infra_blob_download(struct http_ctx *http, const struct blob_auth *a, const 
 			uint64_t l = rg[i].off + rg[i].len - o;
 			l = l > BLOB_MAX_PUT ? BLOB_MAX_PUT : l;
 			if (o + l > size)
-				rc = ng_errf(err, NG_ENET, "download: a page range lies past the blob");
+				rc = ng_errf(err, NG_ENET,
+					     "download: a page range lies past the blob");
 			else if (!(rc = get_range(http, a, url, sf.fd, o, l, err)))
 				*bytes += l;
 		}

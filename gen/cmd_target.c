@@ -24,10 +24,15 @@ static int target_check_main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 	    {"kek-fingerprint", 1, 0, 'f'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-	static const char *const shown[] = {"key_vault.uri", "kek.kid", "attestation.endpoint",
-					    "identity.resource_id", "identity.client_id",
-					    "storage.account", "storage.blob_endpoint",
-					    "storage.share", NULL};
+	static const char *const shown[] = {"key_vault.uri",
+					    "kek.kid",
+					    "attestation.endpoint",
+					    "identity.resource_id",
+					    "identity.client_id",
+					    "storage.account",
+					    "storage.blob_endpoint",
+					    "storage.share",
+					    NULL};
 	const char *fp = NULL;
 	struct ng_err err = {{0}};
 	struct target *t = NULL;

@@ -21,12 +21,30 @@ struct target {
 	char fp[8 + 64 + 1];
 };
 
-static const char *const members[] = {
-    "format", "cloud", "subscription", "resource_group", "location", "key_vault.name",
-    "key_vault.uri", "key_vault.kind", "kek.name", "kek.kid", "kek.public_key_pem", "kek.sha256",
-    "attestation.name", "attestation.endpoint", "identity.name", "identity.resource_id",
-    "identity.client_id", "identity.principal_id", "storage.account", "storage.blob_endpoint",
-    "storage.container", "storage.blob", "storage.share", NULL};
+static const char *const members[] = {"format",
+				      "cloud",
+				      "subscription",
+				      "resource_group",
+				      "location",
+				      "key_vault.name",
+				      "key_vault.uri",
+				      "key_vault.kind",
+				      "kek.name",
+				      "kek.kid",
+				      "kek.public_key_pem",
+				      "kek.sha256",
+				      "attestation.name",
+				      "attestation.endpoint",
+				      "identity.name",
+				      "identity.resource_id",
+				      "identity.client_id",
+				      "identity.principal_id",
+				      "storage.account",
+				      "storage.blob_endpoint",
+				      "storage.container",
+				      "storage.blob",
+				      "storage.share",
+				      NULL};
 
 static const char *json_path(const cJSON *j, const char *path)
 {
@@ -50,8 +68,9 @@ int target_fingerprint_parse(const char *in, const char *what, unsigned char out
 	size_t n = 0;
 
 	if (!in)
-		return ng_errf(err, NG_EUSAGE, "%s is required: type the KEK fingerprint "
-					       "`nutapply infra up` printed",
+		return ng_errf(err, NG_EUSAGE,
+			       "%s is required: type the KEK fingerprint "
+			       "`nutapply infra up` printed",
 			       what);
 	if (strncasecmp(in, "sha256:", 7) == 0)
 		in += 7;
@@ -109,35 +128,31 @@ static int load_kek(const char *path, const char *pem, struct byok_kek **kek, st
 	return rc;
 }
 
-int target_load(const char *path, const char *kek_fingerprint, struct target **out,
-		struct ng_err *err)
+int target_parse(const char *data, size_t len, const char *path, const char *kek_fingerprint,
+		 struct target **out, struct ng_err *err)
 {
 	unsigned char want[32], got[32];
-	uint8_t *raw = NULL;
-	size_t len = 0;
 	struct target *t;
 	int rc;
 
 	*out = NULL;
 	if ((rc = target_fingerprint_parse(kek_fingerprint, "--kek-fingerprint", want, err)))
 		return rc;
-	if ((rc = read_file_capped(path, TARGET_MAX_LEN, &raw, &len, err)))
-		return rc;
-	if (!(t = calloc(1, sizeof(*t)))) {
-		free(raw);
+	if (len > TARGET_MAX_LEN)
+		return ng_errf(err, NG_ELIMIT, "%s: larger than %d bytes", path, TARGET_MAX_LEN);
+	if (!(t = calloc(1, sizeof(*t))))
 		return ng_errf(err, NG_ENOMEM, "out of memory");
-	}
-	t->doc = cJSON_ParseWithLength((const char *)raw, len);
-	free(raw);
+	t->doc = cJSON_ParseWithLength(data, len);
 	if (!cJSON_IsObject(t->doc)) {
-		rc = ng_errf(err, NG_EINVAL, "%s: not a JSON object: use the file `nutapply infra up` wrote",
-			     path);
+		rc = ng_errf(err, NG_EINVAL,
+			     "%s: not a JSON object: use the file `nutapply infra up` wrote", path);
 		goto fail;
 	}
 	for (const char *const *m = members; *m; m++)
 		if (!json_path(t->doc, *m) || !*json_path(t->doc, *m)) {
-			rc = ng_errf(err, NG_EINVAL, "%s: %s missing or not a string: use the file "
-						     "`nutapply infra up` wrote",
+			rc = ng_errf(err, NG_EINVAL,
+				     "%s: %s missing or not a string: use the file "
+				     "`nutapply infra up` wrote",
 				     path, *m);
 			goto fail;
 		}
@@ -146,7 +161,8 @@ int target_load(const char *path, const char *kek_fingerprint, struct target **o
 		goto fail;
 	}
 	if (spki_sha256(json_path(t->doc, "kek.public_key_pem"), got)) {
-		rc = ng_errf(err, NG_EINVAL, "%s: kek.public_key_pem is not a PEM public key", path);
+		rc =
+		    ng_errf(err, NG_EINVAL, "%s: kek.public_key_pem is not a PEM public key", path);
 		goto fail;
 	}
 	/* The gate: the key itself must hash to what the operator typed; the
@@ -161,7 +177,8 @@ int target_load(const char *path, const char *kek_fingerprint, struct target **o
 	memcpy(t->fp, "sha256:", 7);
 	hex_encode(got, 32, t->fp + 7);
 	if (strcmp(json_path(t->doc, "kek.sha256"), t->fp)) {
-		rc = ng_errf(err, NG_EVERIFY, "%s: kek.sha256 disagrees with kek.public_key_pem", path);
+		rc = ng_errf(err, NG_EVERIFY, "%s: kek.sha256 disagrees with kek.public_key_pem",
+			     path);
 		goto fail;
 	}
 	if ((rc = load_kek(path, json_path(t->doc, "kek.public_key_pem"), &t->kek, err)))
@@ -170,6 +187,24 @@ int target_load(const char *path, const char *kek_fingerprint, struct target **o
 	return 0;
 fail:
 	target_free(t);
+	return rc;
+}
+
+int target_load(const char *path, const char *kek_fingerprint, struct target **out,
+		struct ng_err *err)
+{
+	uint8_t *raw = NULL;
+	size_t len = 0;
+	unsigned char fp[32];
+	int rc;
+
+	*out = NULL;
+	/* the typed fingerprint is checked before the file is even read */
+	if ((rc = target_fingerprint_parse(kek_fingerprint, "--kek-fingerprint", fp, err)) ||
+	    (rc = read_file_capped(path, TARGET_MAX_LEN, &raw, &len, err)))
+		return rc;
+	rc = target_parse((const char *)raw, len, path, kek_fingerprint, out, err);
+	free(raw);
 	return rc;
 }
 

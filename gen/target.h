@@ -11,6 +11,8 @@
 #ifndef NG_TARGET_H
 #define NG_TARGET_H
 
+#include <stddef.h>
+
 #include "../bundle-format/err.h"
 #include "byok.h"
 
@@ -24,6 +26,9 @@ struct target;
  * rules) and the fingerprint. Errors are one line naming the file. */
 int target_load(const char *path, const char *kek_fingerprint, struct target **out,
 		struct ng_err *err);
+/* The same from memory (path only names the input in errors). */
+int target_parse(const char *data, size_t len, const char *path, const char *kek_fingerprint,
+		 struct target **out, struct ng_err *err);
 void target_free(struct target *t);
 
 /* The KEK for byok_wrap, and its versioned kid (the BYOK header's kid). */

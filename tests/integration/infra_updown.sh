@@ -37,21 +37,30 @@ expect_exit 0 infra plan "$T/infra.json"
 grep -q "resource group rg-infra: absent" "$T/out" || fail "plan: $(cat "$T/out")"
 [ "$(nreq PUT /)" = 0 ] || fail "plan wrote something"
 
-# 2. up, with faults on ARM and Key Vault reads: it completes.
+# 2. up: a KEK create that fails (not retried: a retry could add a version)
+#    stops with one line and no target.json; the next up, with faults on ARM
+#    and Key Vault reads, completes.
+fakeazure_ctl POST /_fake/faults '[{"service":"vault","method":"POST","path":"/create","kind":"503","retry_after":0},
+ {"service":"arm","method":"PUT","path":"deployments/nutgen-infra$","kind":"429","retry_after":0}]' >/dev/null
+expect_exit 1 infra up "$T/infra.json" -o "$T/target.json"
+expect_err "create the key-exchange key: HTTP 503"
+[ "$(wc -l <"$T/err")" = 1 ] || fail "more than one error line: $(cat "$T/err")"
+[ ! -e "$T/target.json" ] || fail "a failed up wrote target.json"
+[ "$(q 'len(s["vault"]["keys"])')" = 0 ] || fail "a key exists after a failed create"
+[ "$(q 'sum(f["fired"] for f in s["faults"])')" = 2 ] || fail "faults did not fire: $(q 's["faults"]')"
 fakeazure_ctl POST /_fake/faults '[
- {"service":"arm","method":"PUT","path":"deployments/nutgen-infra$","kind":"429","retry_after":0},
  {"service":"arm","method":"GET","path":"operation","kind":"503","retry_after":0},
  {"service":"arm","method":"GET","path":"userAssignedIdentities","kind":"reset"},
  {"service":"vault","method":"GET","path":"/keys/","kind":"expired"}]' >/dev/null
 expect_exit 0 infra up "$T/infra.json" -o "$T/target.json"
-for l in "resource group rg-infra: created" "deployment nutgen-infra: succeeded" \
-	"kek nutgen-kek: created (RSA-HSM 4096, key_ops import)" "target.json: written" "kek fingerprint: sha256:"; do
+for l in "infrastructure: no change" \
+	"kek nutgen-kek: created (RSA-HSM 4096, key_ops import)" "target.json: written" "kek fingerprint: "; do
 	grep -q "$l" "$T/out" || fail "up: no '$l': $(cat "$T/out")"
 done
-[ "$(q 'sum(f["fired"] for f in s["faults"])')" -ge 4 ] || fail "faults did not fire: $(q 's["faults"]')"
+[ "$(q 'sum(f["fired"] for f in s["faults"])')" -ge 3 ] || fail "faults did not fire: $(q 's["faults"]')"
 fakeazure_ctl POST /_fake/faults '[]' >/dev/null
 FP=$(sed -n 's/^kek fingerprint: //p' "$T/out")
-grep -q "Create .*Microsoft.KeyVault/vaults/kv-infra-test" "$T/out" || fail "no what-if lines before the deployment"
+grep -q "NoChange .*Microsoft.KeyVault/vaults/kv-infra-test" "$T/out" || fail "no what-if lines: $(cat "$T/out")"
 
 # 3. The stand-in holds every resource with the settings, and target.json
 #    matches it; the fingerprint recomputed by python3-cryptography.
@@ -89,7 +98,7 @@ assert t["kek"]["kid"] == k["kid"], (t["kek"]["kid"], k["kid"])
 pub = serialization.load_pem_public_key(t["kek"]["public_key_pem"].encode())
 assert pub.key_size == 4096
 der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-assert fp == t["kek"]["sha256"] == "sha256:" + hashlib.sha256(der).hexdigest(), fp
+assert len(fp) == 64 and "sha256:" + fp == t["kek"]["sha256"] == "sha256:" + hashlib.sha256(der).hexdigest(), fp
 PY
 
 # 4. up again: nothing deployed, nothing created, says so; plan agrees.
@@ -99,14 +108,14 @@ grep -q "infrastructure: no change" "$T/out" || fail "second up: $(cat "$T/out")
 grep -q "kek nutgen-kek: present" "$T/out" && grep -q "target.json: unchanged" "$T/out" || fail "second up: $(cat "$T/out")"
 grep -q "kek fingerprint: $FP" "$T/out" || fail "second up printed another fingerprint"
 [ "$(nreq PUT deployments)" = "$before" ] || fail "second up deployed again"
-[ "$(nreq POST /create)" = 1 ] || fail "the KEK was created twice"
+[ "$(q "len([r for r in s['requests'] if r['path'].endswith('/create') and r['status']==200])")" = 1 ] || fail "the KEK was created twice"
 expect_exit 0 infra plan "$T/infra.json"
 grep -q "plan: 0 change(s)" "$T/out" || fail "plan after up: $(cat "$T/out")"
 
 # 5. nutgen: the typed fingerprint gates the file (any accepted form).
 colon=$(printf '%s' "${FP#sha256:}" | tr a-f A-F | sed 's/../&:/g; s/:$//')
 expect_exit 0 "$NUTGEN" target check "$T/target.json" --kek-fingerprint "$colon"
-grep -q "kek fingerprint $FP: matches" "$T/out" || fail "target check: $(cat "$T/out")"
+grep -q "kek fingerprint sha256:$FP: matches" "$T/out" || fail "target check: $(cat "$T/out")"
 grep -q "identity.client_id " "$T/out" || fail "target check shows no names"
 wrong=$(printf '%s' "${FP#sha256:}" | sed 's/^./0/; s/^00/01/')
 expect_exit 1 "$NUTGEN" target check "$T/target.json" --kek-fingerprint "$wrong"
@@ -125,6 +134,21 @@ json.dump(t, open(sys.argv[2], "w"))
 PY
 expect_exit 1 "$NUTGEN" target check "$T/evil.json" --kek-fingerprint "$FP"
 expect_err "does not match --kek-fingerprint"
+
+# 5b. An existing Managed HSM and a shared attestation provider named in the
+#     file: neither is created (nor any vault role), the KEK goes there.
+cat >"$T/hsm.json" <<JSON
+{"subscription": "$FAKEAZURE_SUBSCRIPTION", "resource_group": "rg-hsm", "storage_account": "sthsm",
+ "managed_hsm": "$FAKEAZURE_VAULT", "attestation_endpoint": "$FAKEAZURE_ATTEST", "kek_name": "kek-hsm"}
+JSON
+LOCATION=westeurope expect_exit 0 infra up "$T/hsm.json" -o "$T/target-hsm.json"
+grep -q "kek kek-hsm: created" "$T/out" || fail "hsm up: $(cat "$T/out")"
+[ "$(q 'sorted(r["type"] for r in s["arm"]["resources"].values() if "/rg-hsm/" in r["id"] and "Authorization" not in r["type"])')" = \
+	"['Microsoft.ManagedIdentity/userAssignedIdentities', 'Microsoft.Storage/storageAccounts', 'Microsoft.Storage/storageAccounts/blobServices/containers', 'Microsoft.Storage/storageAccounts/fileServices/shares']" ] ||
+	fail "hsm: unexpected resources: $(q '[r["id"] for r in s["arm"]["resources"].values() if "/rg-hsm/" in r["id"]]')"
+[ "$(q 'len([r for r in s["arm"]["resources"].values() if "/rg-hsm/" in r["id"] and r["type"].endswith("roleAssignments")])')" = 1 ] || fail "hsm: role assignments"
+[ "$("$PY" -c 'import json,sys; t=json.load(open(sys.argv[1])); print(t["key_vault"]["kind"], t["attestation"]["endpoint"])' "$T/target-hsm.json")" = "managedhsm $FAKEAZURE_ATTEST" ] ||
+	fail "hsm target.json: $(cat "$T/target-hsm.json")"
 
 # 6. The volume: a blob with data in Azurite's encfs container.
 az_oracle mkcontainer encfs
@@ -164,7 +188,15 @@ expect_exit 1 infra up "$T/infra.json" -o "$T/target2.json"
 expect_err "soft deleted vault"
 [ ! -e "$T/target2.json" ] || fail "a failed up wrote target.json"
 
-# 10. down --delete-data --download: the copy first, equal to the blob.
+# 10. down --delete-data --snapshot: a snapshot, and the account (where the
+#     snapshot lives) kept with the blob as it was.
+expect_exit 0 infra down "$T/infra.json" --yes --delete-data --snapshot
+grep -q "volume blob: snapshot " "$T/out" || fail "no snapshot: $(cat "$T/out")"
+grep -q "kept: it holds the encfs volume and its snapshot" "$T/out" || fail "account not kept: $(cat "$T/out")"
+[ "$(az_oracle snapshots encfs | wc -l)" = 1 ] || fail "no snapshot in Azurite"
+[ "$(az_oracle sha256-full encfs/encfs.img)" = "$sum0" ] || fail "down --snapshot changed the volume blob"
+
+# 11. down --delete-data --download: the copy first, equal to the blob.
 expect_exit 0 infra down "$T/infra.json" --yes --delete-data --download "$T/saved.img"
 grep -q "volume blob: downloaded to $T/saved.img" "$T/out" || fail "no download: $(cat "$T/out")"
 [ "$(sha256sum <"$T/saved.img" | cut -d' ' -f1) $(stat -c %s "$T/saved.img")" = "$sum0" ] ||
@@ -172,7 +204,10 @@ grep -q "volume blob: downloaded to $T/saved.img" "$T/out" || fail "no download:
 [ "$(q 'any(r["name"]=="devstoreaccount1" for r in s["arm"]["resources"].values())')" = False ] || fail "account not deleted"
 grep -q "resource group rg-infra: deleted" "$T/out" || fail "group not deleted: $(cat "$T/out")"
 
-# 11. No secret anywhere: client secret, storage keys, tokens.
+# down again with nothing left: still a clean run
+expect_exit 0 infra down "$T/infra.json" --yes
+
+# 12. No secret anywhere: client secret, storage keys, tokens.
 for f in "$T/target.json" "$T/out" "$T/err" "$T/state.json"; do
 	[ -f "$f" ] || continue
 	for s in "$FAKEAZURE_CLIENT_SECRET" "$AZURE_STORAGE_KEY" "fake."; do
