@@ -143,24 +143,12 @@ static int step_key(struct apply_ctx *c, struct step *s, struct ng_err *err)
 	if (bundle_member_get(c->b, "key-byok.json") && (rc = byok_key(c, &key, err)))
 		return rc;
 	rc = kv_apply_key(c->kv, apply_str(c->key, "name"), key, pol, &r, err);
-	if (key) {
-		const char *h = az_json_str(key, "key_hsm");
-		OPENSSL_cleanse((void *)h, strlen(h));
-		cJSON_Delete(key);
-	}
+	az_json_wipe(key);
+	cJSON_Delete(key);
 	if (rc)
 		return ng_err_prefix(err, rc, "key");
 	snprintf(s->what, sizeof(s->what), "%s %s", apply_str(c->key, "name"), act[r.action]);
 	return r.action == KV_UNCHANGED ? 0 : 1;
-}
-
-static void wipe_json(cJSON *j)
-{
-	for (; j; j = j->next) {
-		if (cJSON_IsString(j) && j->valuestring)
-			OPENSSL_cleanse(j->valuestring, strlen(j->valuestring));
-		wipe_json(j->child);
-	}
 }
 
 /* Deploys unless deployment nutgen-<manifest id> succeeded and the group
@@ -224,7 +212,7 @@ out:
 		OPENSSL_cleanse(skey, strlen(skey));
 		free(skey);
 	}
-	wipe_json(params);
+	az_json_wipe(params);
 	cJSON_Delete(params);
 	cJSON_Delete(tmpl);
 	cJSON_Delete(g);

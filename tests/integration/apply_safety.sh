@@ -33,7 +33,7 @@ while True:
     c.close()
 PY
 LPID=$!
-trap 'kill $LPID 2>/dev/null; fakeazure_stop; azurite_stop' EXIT
+trap 'kill $LPID 2>/dev/null || true; fakeazure_stop; azurite_stop' EXIT
 i=0
 while [ ! -f listen.port ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 L=https://127.0.0.1:$(cat listen.port)
@@ -62,7 +62,7 @@ A 1 status expired.tgz
 # Control: the verified bundle does reach the listener.
 NUTAPPLY_HTTP_BACKOFF_BASE=0.01 timeout 10 "$NUTAPPLY" apply good.tgz --trust s.pub -q >/dev/null 2>&1 || true
 [ "$(cat listen.count 2>/dev/null || echo 0)" -gt 0 ] || fail "control: the listener saw no connection"
-kill $LPID 2>/dev/null
+kill $LPID 2>/dev/null || true
 
 # 2. A blob of another volume: refused, untouched, nothing else done; with
 #    --replace-volume a snapshot exists first, then the image.
