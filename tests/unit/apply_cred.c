@@ -48,7 +48,11 @@ static void test_custom(void)
 	CU_ASSERT_STRING_EQUAL(c.authority, "https://login.chinacloudapi.cn");
 	/* plain http off loopback, a missing endpoint, unknown members: refused */
 	CU_ASSERT_NOT_EQUAL(parse(FULL("http://login.example", "http://127.0.0.1:3"), &c), 0);
-	CU_ASSERT_NOT_EQUAL(parse(FULL("https://l", "http://169.254.169.254"), &c), 0);
+	/* IMDS: Azure's link-local address (what the named clouds use) is the
+	 * one plain-http exception off loopback; look-alikes are not. */
+	CU_ASSERT_EQUAL(parse(FULL("https://l", "http://169.254.169.254"), &c), 0);
+	CU_ASSERT_NOT_EQUAL(parse(FULL("https://l", "http://169.254.169.254.example"), &c), 0);
+	CU_ASSERT_NOT_EQUAL(parse(FULL("https://l", "http://10.1.2.3"), &c), 0);
 	CU_ASSERT_NOT_EQUAL(parse("{\"name\":\"t\",\"authority\":\"https://x\"}", &c), 0);
 	CU_ASSERT_NOT_EQUAL(parse("{\"name\":\"AzureCloud\",\"bogus\":\"https://x\"}", &c), 0);
 	CU_ASSERT_NOT_EQUAL(parse("[]", &c), 0);
