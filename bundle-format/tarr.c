@@ -19,8 +19,11 @@ const struct tarr_limits TARR_DEFAULT_LIMITS = {
 };
 
 struct tarr {
-	z_stream z;
 	int fd, zdone, eof_in, ended, started;
+	size_t in_pos, in_len;
+	uint32_t blk_left; /* tar bytes left in the current stored block */
+	int blk_final, blocks;
+	uint32_t crc, isize;
 	const char *label;
 	struct tarr_limits lim;
 	uint64_t tar_bytes;
@@ -41,11 +44,7 @@ int tarr_new(int fd, const char *label, const struct tarr_limits *lim, struct ta
 	r->fd = fd;
 	r->label = label;
 	r->lim = lim ? *lim : TARR_DEFAULT_LIMITS;
-	/* 15+16: gzip only (RFC 1952); no zlib or raw deflate, no auto-detect. */
-	if (inflateInit2(&r->z, 15 + 16) != Z_OK) {
-		free(r);
-		return ng_errf(err, NG_ENOMEM, "zlib: cannot start inflate");
-	}
+	r->crc = (uint32_t)crc32(0L, Z_NULL, 0);
 	*out = r;
 	return 0;
 }
@@ -54,7 +53,6 @@ void tarr_free(struct tarr *r)
 {
 	if (!r)
 		return;
-	inflateEnd(&r->z);
 	free(r->cur.map);
 	free(r);
 }
@@ -81,6 +79,8 @@ static int fill(struct tarr *r, struct ng_err *err)
 	} while ((n < 0 && errno == EINTR) || (n > 0 && !r->started && have < sizeof(gzip_header)));
 	if (n < 0)
 		return ng_errf(err, NG_EIO, "%s: read failed: %s", r->label, strerror(errno));
+	r->in_pos = 0;
+	r->in_len = have;
 	if (!r->started) {
 		r->started = 1;
 		if (have < sizeof(gzip_header) || memcmp(r->in, gzip_header, sizeof(gzip_header)))
@@ -88,35 +88,102 @@ static int fill(struct tarr *r, struct ng_err *err)
 				       "%s: not a bundle: the gzip header is not the canonical one "
 				       "(SPEC §2.1)",
 				       r->label);
+		r->in_pos = sizeof(gzip_header);
 	}
-	n = (ssize_t)have;
-	if (n == 0)
+	if (have == 0)
 		r->eof_in = 1;
-	r->z.next_in = r->in;
-	r->z.avail_in = (uInt)n;
 	return 0;
 }
 
-/* Decompresses up to n bytes; *got < n only at the end of the gzip stream. */
+/* Exactly n bytes of the gzip file itself (block headers, trailer). */
+static int take(struct tarr *r, uint8_t *p, size_t n, struct ng_err *err)
+{
+	while (n) {
+		int rc;
+		if (r->in_pos == r->in_len && !r->eof_in && (rc = fill(r, err)))
+			return rc;
+		if (r->in_pos == r->in_len)
+			return ng_errf(err, NG_EINVAL, "%s: truncated (the gzip stream ends early)",
+				       r->label);
+		size_t k = r->in_len - r->in_pos < n ? r->in_len - r->in_pos : n;
+		memcpy(p, r->in + r->in_pos, k);
+		r->in_pos += k;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* The next stored block header, or the trailer after the final block. SPEC
+ * §2.1 allows exactly one framing of a tar (RFC 1951 §3.2.4 stored blocks:
+ * header byte 0x00, or 0x01 for the final one; every block but the final one
+ * holds 65535 bytes; the final one holds 1..65535, or 0 only when it is the
+ * only block), so any other framing is refused even where inflate would
+ * decode it to the same bytes. */
+static int next_block(struct tarr *r, struct ng_err *err)
+{
+	uint8_t h[8];
+	uint32_t len, nlen, crc, isize;
+	int rc;
+
+	if (r->blk_final) {
+		if ((rc = take(r, h, 8, err)))
+			return rc;
+		crc = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 |
+		      (uint32_t)h[3] << 24;
+		isize = (uint32_t)h[4] | (uint32_t)h[5] << 8 | (uint32_t)h[6] << 16 |
+			(uint32_t)h[7] << 24;
+		if (crc != r->crc || isize != r->isize)
+			return ng_errf(err, NG_EINVAL,
+				       "%s: the gzip CRC-32 or length does not match the data "
+				       "(corrupt bundle)",
+				       r->label);
+		r->zdone = 1;
+		return 0;
+	}
+	if ((rc = take(r, h, 5, err)))
+		return rc;
+	len = (uint32_t)h[1] | (uint32_t)h[2] << 8;
+	nlen = (uint32_t)h[3] | (uint32_t)h[4] << 8;
+	if ((h[0] != 0 && h[0] != 1) || len != (~nlen & 0xffff) || (h[0] == 0 && len != 65535) ||
+	    (h[0] == 1 && len == 0 && r->blocks))
+		return ng_errf(err, NG_EINVAL,
+			       "%s: not a bundle: the gzip data is not in canonical stored blocks "
+			       "(SPEC §2.1)",
+			       r->label);
+	r->blocks++;
+	r->blk_final = h[0] == 1;
+	r->blk_left = len;
+	return 0;
+}
+
+/* Reads up to n tar bytes; *got < n only at the end of the gzip stream. */
 static int zread(struct tarr *r, uint8_t *p, size_t n, size_t *got, struct ng_err *err)
 {
 	*got = 0;
 	while (*got < n && !r->zdone) {
-		int zr, rc;
-		if (r->z.avail_in == 0 && !r->eof_in && (rc = fill(r, err)))
+		int rc;
+		if (r->blk_left == 0) {
+			if ((rc = next_block(r, err)))
+				return rc;
+			continue;
+		}
+		if (r->in_pos == r->in_len && !r->eof_in && (rc = fill(r, err)))
 			return rc;
-		if (r->z.avail_in == 0 && r->eof_in)
+		if (r->in_pos == r->in_len)
 			return ng_errf(err, NG_EINVAL, "%s: truncated (the gzip stream ends early)",
 				       r->label);
-		r->z.next_out = p + *got;
-		r->z.avail_out = (uInt)(n - *got);
-		zr = inflate(&r->z, Z_NO_FLUSH);
-		*got = n - r->z.avail_out;
-		if (zr == Z_STREAM_END)
-			r->zdone = 1;
-		else if (zr != Z_OK && zr != Z_BUF_ERROR)
-			return ng_errf(err, NG_EINVAL, "%s: not a valid gzip stream (%s)", r->label,
-				       r->z.msg ? r->z.msg : "corrupt data");
+		size_t k = r->in_len - r->in_pos;
+		if (k > r->blk_left)
+			k = r->blk_left;
+		if (k > n - *got)
+			k = n - *got;
+		memcpy(p + *got, r->in + r->in_pos, k);
+		r->crc = (uint32_t)crc32(r->crc, p + *got, (uInt)k);
+		r->isize += (uint32_t)k;
+		r->in_pos += k;
+		r->blk_left -= (uint32_t)k;
+		*got += k;
 	}
 	return 0;
 }
@@ -456,9 +523,9 @@ static int end_of_archive(struct tarr *r, struct ng_err *err)
 	if (got)
 		return ng_errf(err, NG_EINVAL, "%s: trailing data after the end of the tar archive",
 			       r->label);
-	if (r->z.avail_in == 0 && !r->eof_in && (rc = fill(r, err)))
+	if (r->in_pos == r->in_len && !r->eof_in && (rc = fill(r, err)))
 		return rc;
-	if (r->z.avail_in || !r->eof_in)
+	if (r->in_pos < r->in_len || !r->eof_in)
 		return ng_errf(err, NG_EINVAL, "%s: trailing data after the gzip stream", r->label);
 	r->ended = 1;
 	return 0;

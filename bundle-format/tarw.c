@@ -12,43 +12,49 @@
 #include "digest.h"
 #include "fileio.h"
 
-#define OUTBUF (256 * 1024)
-#define INBUF  (1024 * 1024)
+#define INBUF (1024 * 1024)
 
 struct tarw {
-	z_stream z;
-	gz_header gz;
 	int fd;
 	uint64_t bytes_out;
-	uint8_t out[OUTBUF];
+	uint32_t crc, isize;
+	size_t fill;			  /* tar bytes waiting in blk */
+	uint8_t blk[5 + TARW_STORED_MAX]; /* one stored block: header + data */
 };
 
 static const uint8_t zeros[INBUF];
 
-int tarw_new(int fd, struct tarw **out, struct ng_err *err)
+/* RFC 1952 §2.3: CM 8, FLG 0, MTIME 0, XFL 0, OS 3 (SPEC §2.1). */
+static const uint8_t gzip_header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+
+static int out(struct tarw *w, const void *p, size_t n, struct ng_err *err)
+{
+	if (write_all(w->fd, p, n))
+		return ng_errf(err, NG_EIO, "writing the bundle failed: %s", strerror(errno));
+	w->bytes_out += n;
+	return 0;
+}
+
+int tarw_new(int fd, struct tarw **out_w, struct ng_err *err)
 {
 	struct tarw *w = calloc(1, sizeof(*w));
+	int rc;
 
 	if (!w)
 		return ng_errf(err, NG_ENOMEM, "out of memory");
 	w->fd = fd;
-	/* windowBits 15+16: a gzip wrapper (RFC 1952) with mtime 0 and no name;
-	 * the OS byte is pinned so the bytes do not depend on the build host. */
-	if (deflateInit2(&w->z, TARW_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+	w->crc = (uint32_t)crc32(0L, Z_NULL, 0);
+	rc = out(w, gzip_header, sizeof(gzip_header), err);
+	if (rc) {
 		free(w);
-		return ng_errf(err, NG_ENOMEM, "zlib: cannot start a gzip stream");
+		return rc;
 	}
-	w->gz.os = 3;
-	deflateSetHeader(&w->z, &w->gz);
-	*out = w;
+	*out_w = w;
 	return 0;
 }
 
 void tarw_free(struct tarw *w)
 {
-	if (!w)
-		return;
-	deflateEnd(&w->z);
 	free(w);
 }
 
@@ -57,62 +63,42 @@ uint64_t tarw_bytes_out(const struct tarw *w)
 	return w->bytes_out;
 }
 
-static int zwrite(struct tarw *w, const void *p, size_t n, int flush, struct ng_err *err)
+/* One deflate stored block (RFC 1951 §3.2.4), byte-aligned: header byte
+ * BFINAL|BTYPE 00 with zero padding bits, LEN and NLEN little-endian. The
+ * framing is fixed by SPEC §2.1 (full blocks, the rest in the final one), so
+ * a tar has exactly one encoding and no compressed byte is free to change. */
+static int emit(struct tarw *w, int final, struct ng_err *err)
 {
-	int zr;
+	size_t len = w->fill;
 
-	w->z.next_in = (Bytef *)p;
-	w->z.avail_in = (uInt)n;
-	do {
-		w->z.next_out = w->out;
-		w->z.avail_out = OUTBUF;
-		zr = deflate(&w->z, flush);
-		if (zr == Z_STREAM_ERROR)
-			return ng_errf(err, NG_EINTERNAL, "zlib deflate failed");
-		size_t have = OUTBUF - w->z.avail_out;
-		if (have && write_all(w->fd, w->out, have))
-			return ng_errf(err, NG_EIO, "writing the bundle failed: %s",
-				       strerror(errno));
-		w->bytes_out += have;
-	} while (w->z.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
-	return 0;
-}
-
-/* Sparse members' data is ciphertext: deflating it costs ~1 s per 24 MiB on a
- * slow machine and saves nothing, so it is stored (level 0) and the level is
- * restored after it (SPEC §2.1). The switch points are fixed by the format,
- * so the output stays deterministic. */
-static int set_level(struct tarw *w, int level, struct ng_err *err)
-{
-	int zr, rc = zwrite(w, NULL, 0, Z_BLOCK, err);
-
-	if (rc)
-		return rc;
-	do {
-		w->z.next_out = w->out;
-		w->z.avail_out = OUTBUF;
-		zr = deflateParams(&w->z, level, Z_DEFAULT_STRATEGY);
-		size_t have = OUTBUF - w->z.avail_out;
-		if (have && write_all(w->fd, w->out, have))
-			return ng_errf(err, NG_EIO, "writing the bundle failed: %s",
-				       strerror(errno));
-		w->bytes_out += have;
-	} while (zr == Z_BUF_ERROR && w->z.avail_out == 0);
-	if (zr != Z_OK && zr != Z_BUF_ERROR)
-		return ng_errf(err, NG_EINTERNAL, "zlib deflateParams failed");
-	return 0;
+	w->blk[0] = final ? 1 : 0;
+	w->blk[1] = (uint8_t)(len & 0xff);
+	w->blk[2] = (uint8_t)(len >> 8);
+	w->blk[3] = (uint8_t)(~len & 0xff);
+	w->blk[4] = (uint8_t)((~len >> 8) & 0xff);
+	w->crc = (uint32_t)crc32(w->crc, w->blk + 5, (uInt)len);
+	w->isize += (uint32_t)len;
+	w->fill = 0;
+	return out(w, w->blk, 5 + len, err);
 }
 
 static int put(struct tarw *w, const void *p, size_t n, struct ng_err *err)
 {
 	const uint8_t *c = p;
 
-	/* avail_in is 32-bit: feed large buffers in pieces. */
 	while (n) {
-		size_t k = n > INBUF ? INBUF : n;
-		int rc = zwrite(w, c, k, Z_NO_FLUSH, err);
-		if (rc)
-			return rc;
+		/* A full block is written only once more data follows: the last
+		 * block of the stream, full or not, carries BFINAL. */
+		if (w->fill == TARW_STORED_MAX) {
+			int rc = emit(w, 0, err);
+			if (rc)
+				return rc;
+		}
+		size_t k = TARW_STORED_MAX - w->fill;
+		if (k > n)
+			k = n;
+		memcpy(w->blk + 5 + w->fill, c, k);
+		w->fill += k;
 		c += k;
 		n -= k;
 	}
@@ -339,8 +325,6 @@ int tarw_add_file(struct tarw *w, const char *name, const char *path, const stru
 	rc = put_header(w, name, stored, sparse, scan->size, err);
 	if (!rc && map.len)
 		rc = put(w, map.data, map.len, err);
-	if (!rc && sparse)
-		rc = set_level(w, 0, err);
 	for (size_t i = 0; !rc && i < nspans; i++) {
 		uint64_t off = spans[i].off, end = off + spans[i].len;
 		while (!rc && off < end) {
@@ -363,8 +347,6 @@ int tarw_add_file(struct tarw *w, const char *name, const char *path, const stru
 		goto done;
 	}
 	rc = put(w, zeros, tar_pad(stored), err);
-	if (!rc && sparse)
-		rc = set_level(w, TARW_LEVEL, err);
 done:
 	if (fd >= 0)
 		close(fd);
@@ -376,7 +358,17 @@ done:
 
 int tarw_finish(struct tarw *w, struct ng_err *err)
 {
-	int rc = zwrite(w, zeros, 2 * TAR_BLOCK, Z_FINISH, err);
+	uint8_t t[8];
+	int rc = put(w, zeros, 2 * TAR_BLOCK, err);
 
-	return rc;
+	if (!rc)
+		rc = emit(w, 1, err);
+	if (rc)
+		return rc;
+	/* RFC 1952 §2.3.1: CRC-32 then ISIZE (length mod 2^32), little-endian. */
+	for (int i = 0; i < 4; i++) {
+		t[i] = (uint8_t)(w->crc >> (8 * i));
+		t[4 + i] = (uint8_t)(w->isize >> (8 * i));
+	}
+	return out(w, t, sizeof(t), err);
 }

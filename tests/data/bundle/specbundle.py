@@ -8,6 +8,7 @@ usage: specbundle.py OUT KEY.pem CREATED SERIAL NAME=PATH[:sparse]...
 import hashlib
 import json
 import sys
+import struct
 import zlib
 
 BLOCK = 512
@@ -93,8 +94,20 @@ def signature(key, mbytes):
 
 
 def gz(tar):
-    c = zlib.compressobj(6, zlib.DEFLATED, 31)
-    return c.compress(tar) + c.flush()
+    # SPEC 2.1: the canonical header, then the tar in deflate stored blocks of
+    # 65535 bytes (the last one final, holding the rest), CRC-32 and ISIZE.
+    out = bytearray(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03")
+    pos = 0
+    while True:
+        chunk = tar[pos:pos + 65535]
+        pos += len(chunk)
+        final = pos >= len(tar)
+        out += struct.pack("<BHH", 1 if final else 0, len(chunk), len(chunk) ^ 0xFFFF)
+        out += chunk
+        if final:
+            break
+    out += struct.pack("<II", zlib.crc32(tar), len(tar) & 0xFFFFFFFF)
+    return bytes(out)
 
 
 def main():

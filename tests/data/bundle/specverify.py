@@ -12,6 +12,7 @@ import json
 import re
 import sys
 import time
+import struct
 import zlib
 
 BLOCK = 512
@@ -31,11 +32,28 @@ def need(cond, why):
 
 def decompress(raw):
     need(raw[:10] == bytes([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), "gzip header not canonical")
-    d = zlib.decompressobj(31)
-    out = d.decompress(raw, 4 << 30)
-    need(d.eof, "truncated gzip stream")
-    need(not d.unused_data, "trailing data after the gzip stream")
-    return out
+    # SPEC 2.1: only canonical stored blocks, each parsed here, no inflate.
+    pos, out, first = 10, bytearray(), True
+    while True:
+        need(pos + 5 <= len(raw), "truncated gzip stream")
+        hdr, ln, nln = struct.unpack_from("<BHH", raw, pos)
+        pos += 5
+        need(hdr in (0, 1), "not a stored block")
+        need(ln == nln ^ 0xFFFF, "LEN/NLEN mismatch")
+        need(hdr == 1 or ln == 65535, "short non-final block")
+        need(hdr == 0 or ln > 0 or first, "empty final block after data")
+        need(pos + ln <= len(raw), "truncated gzip stream")
+        out += raw[pos:pos + ln]
+        pos += ln
+        need(len(out) <= 4 << 30, "beyond the decompression cap")
+        first = False
+        if hdr == 1:
+            break
+    need(pos + 8 <= len(raw), "truncated gzip stream")
+    crc, isize = struct.unpack_from("<II", raw, pos)
+    need(crc == zlib.crc32(out) and isize == len(out) & 0xFFFFFFFF, "bad CRC-32 or ISIZE")
+    need(pos + 8 == len(raw), "trailing data after the gzip stream")
+    return bytes(out)
 
 
 def members(tar):
