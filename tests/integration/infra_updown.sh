@@ -117,7 +117,8 @@ colon=$(printf '%s' "${FP#sha256:}" | tr a-f A-F | sed 's/../&:/g; s/:$//')
 expect_exit 0 "$NUTGEN" target check "$T/target.json" --kek-fingerprint "$colon"
 grep -q "kek fingerprint sha256:$FP: matches" "$T/out" || fail "target check: $(cat "$T/out")"
 grep -q "identity.client_id " "$T/out" || fail "target check shows no names"
-wrong=$(printf '%s' "${FP#sha256:}" | sed 's/^./0/; s/^00/01/')
+# another fingerprint: the first digit changed (to 1 when it is 0, else to 0)
+wrong=$(printf '%s' "${FP#sha256:}" | sed 's/^0/x/; s/^[^x]/0/; s/^x/1/')
 expect_exit 1 "$NUTGEN" target check "$T/target.json" --kek-fingerprint "$wrong"
 expect_err "the KEK's SHA-256 does not match --kek-fingerprint"
 expect_exit 1 "$NUTGEN" target check "$T/target.json" --kek-fingerprint 1234
