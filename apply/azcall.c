@@ -1,6 +1,8 @@
 /* azcall.c: authenticated JSON calls (see azcall.h). */
 #include "azcall.h"
 
+#include "../bundle-format/jsonpath.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,18 +56,7 @@ int az_call(const struct az_api *api, const char *method, const char *url, const
 
 const char *az_json_str(const cJSON *j, const char *path)
 {
-	char part[64];
-
-	while (j && *path) {
-		size_t n = strcspn(path, ".");
-		if (n >= sizeof(part))
-			return NULL;
-		memcpy(part, path, n);
-		part[n] = 0;
-		j = cJSON_GetObjectItemCaseSensitive(j, part);
-		path += n + (path[n] == '.');
-	}
-	return cJSON_IsString(j) ? j->valuestring : NULL;
+	return json_path_str(j, path);
 }
 
 int az_read_json(const char *path, size_t max, cJSON **out, struct ng_err *err)

@@ -1,6 +1,8 @@
 /* target.c: target.json reader (see target.h, docs/infra.md). */
 #include "target.h"
 
+#include "../bundle-format/jsonpath.h"
+
 #include <cjson/cJSON.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -45,21 +47,6 @@ static const char *const members[] = {"format",
 				      "storage.blob",
 				      "storage.share",
 				      NULL};
-
-static const char *json_path(const cJSON *j, const char *path)
-{
-	char part[64];
-	while (j && *path) {
-		size_t n = strcspn(path, ".");
-		if (n >= sizeof(part))
-			return NULL;
-		memcpy(part, path, n);
-		part[n] = 0;
-		j = cJSON_GetObjectItemCaseSensitive(j, part);
-		path += n + (path[n] == '.');
-	}
-	return cJSON_IsString(j) ? j->valuestring : NULL;
-}
 
 int target_fingerprint_parse(const char *in, const char *what, unsigned char out[32],
 			     struct ng_err *err)
@@ -149,18 +136,18 @@ int target_parse(const char *data, size_t len, const char *path, const char *kek
 		goto fail;
 	}
 	for (const char *const *m = members; *m; m++)
-		if (!json_path(t->doc, *m) || !*json_path(t->doc, *m)) {
+		if (!json_path_str(t->doc, *m) || !*json_path_str(t->doc, *m)) {
 			rc = ng_errf(err, NG_EINVAL,
 				     "%s: %s missing or not a string: use the file "
 				     "`nutapply infra up` wrote",
 				     path, *m);
 			goto fail;
 		}
-	if (strcmp(json_path(t->doc, "format"), TARGET_FORMAT)) {
+	if (strcmp(json_path_str(t->doc, "format"), TARGET_FORMAT)) {
 		rc = ng_errf(err, NG_EINVAL, "%s: format is not %s", path, TARGET_FORMAT);
 		goto fail;
 	}
-	if (spki_sha256(json_path(t->doc, "kek.public_key_pem"), got)) {
+	if (spki_sha256(json_path_str(t->doc, "kek.public_key_pem"), got)) {
 		rc =
 		    ng_errf(err, NG_EINVAL, "%s: kek.public_key_pem is not a PEM public key", path);
 		goto fail;
@@ -176,12 +163,12 @@ int target_parse(const char *data, size_t len, const char *path, const char *kek
 	}
 	memcpy(t->fp, "sha256:", 7);
 	hex_encode(got, 32, t->fp + 7);
-	if (strcmp(json_path(t->doc, "kek.sha256"), t->fp)) {
+	if (strcmp(json_path_str(t->doc, "kek.sha256"), t->fp)) {
 		rc = ng_errf(err, NG_EVERIFY, "%s: kek.sha256 disagrees with kek.public_key_pem",
 			     path);
 		goto fail;
 	}
-	if ((rc = load_kek(path, json_path(t->doc, "kek.public_key_pem"), &t->kek, err)))
+	if ((rc = load_kek(path, json_path_str(t->doc, "kek.public_key_pem"), &t->kek, err)))
 		goto fail;
 	*out = t;
 	return 0;
@@ -224,7 +211,7 @@ const struct byok_kek *target_kek(const struct target *t)
 
 const char *target_str(const struct target *t, const char *path)
 {
-	return json_path(t->doc, path);
+	return json_path_str(t->doc, path);
 }
 
 const char *target_fingerprint(const struct target *t)
