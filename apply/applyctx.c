@@ -17,10 +17,10 @@ int apply_ctx_parse(struct apply_ctx *c, int argc, char **argv, const char *usag
 		    const char *extra, int max_operands)
 {
 	static const struct option lo[] = {
-	    {"trust", 1, 0, 't'},   {"threshold", 1, 0, 'k'},	    {"ca-file", 1, 0, 'A'},
-	    {"json", 0, 0, 'j'},    {"quiet", 0, 0, 'q'},	    {"timeout", 1, 0, 'T'},
-	    {"yes", 0, 0, 'y'},	    {"replace-volume", 0, 0, 'r'}, {"help", 0, 0, 'h'},
-	    {0, 0, 0, 0}};
+	    {"trust", 1, 0, 't'},    {"threshold", 1, 0, 'k'},	    {"ca-file", 1, 0, 'A'},
+	    {"json", 0, 0, 'j'},     {"quiet", 0, 0, 'q'},	    {"timeout", 1, 0, 'T'},
+	    {"yes", 0, 0, 'y'},	     {"replace-volume", 0, 0, 'r'}, {"help", 0, 0, 'h'},
+	    {"parallel", 1, 0, 'p'}, {"key-file", 1, 0, 'K'},	    {0, 0, 0, 0}};
 	int opt;
 
 	memset(c, 0, sizeof(*c));
@@ -29,7 +29,7 @@ int apply_ctx_parse(struct apply_ctx *c, int argc, char **argv, const char *usag
 	c->timeout = 1800;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "q", lo, NULL)) != -1) {
-		if ((opt == 'y' || opt == 'r') && !strchr(extra, opt))
+		if (strchr("yrpK", opt) && !strchr(extra, opt))
 			opt = '?';
 		switch (opt) {
 		case 't':
@@ -52,13 +52,21 @@ int apply_ctx_parse(struct apply_ctx *c, int argc, char **argv, const char *usag
 			break;
 		case 'T':
 			if ((c->timeout = atof(optarg)) <= 0)
-				return cli_usage_error("nutapply", c->cmd, "--timeout: seconds > 0");
+				return cli_usage_error("nutapply", c->cmd,
+						       "--timeout: seconds > 0");
 			break;
 		case 'y':
 			c->yes = 1;
 			break;
 		case 'r':
 			c->replace_volume = 1;
+			break;
+		case 'p':
+			if ((c->parallel = atoi(optarg)) < 1 || c->parallel > 64)
+				return cli_usage_error("nutapply", c->cmd, "--parallel: 1 to 64");
+			break;
+		case 'K':
+			c->key_file = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -71,8 +79,9 @@ int apply_ctx_parse(struct apply_ctx *c, int argc, char **argv, const char *usag
 		return cli_usage_error("nutapply", c->cmd, "expected BUNDLE%s",
 				       max_operands ? " [CONTAINER]" : "");
 	if (!c->ntrust)
-		return cli_usage_error("nutapply", c->cmd,
-				       "--trust PUB: the public key(s) the bundle must be signed by");
+		return cli_usage_error(
+		    "nutapply", c->cmd,
+		    "--trust PUB: the public key(s) the bundle must be signed by");
 	c->bundle_path = argv[optind];
 	c->arg = argc - optind > 1 ? argv[optind + 1] : NULL;
 	return 0;
@@ -159,7 +168,8 @@ int apply_ctx_open(struct apply_ctx *c, int extract, struct ng_err *err)
 			       "resource_group or policy.hostdata: rebuild it with nutgen build",
 			       c->bundle_path);
 	if ((rc = open_session(c, err)) ||
-	    (rc = arm_client_new(c->s.http, c->s.cred, &c->s.cloud, apply_str(c->dep, "subscription"),
+	    (rc = arm_client_new(c->s.http, c->s.cred, &c->s.cloud,
+				 apply_str(c->dep, "subscription"),
 				 apply_str(c->dep, "resource_group"), &c->arm, err)))
 		return rc;
 	if (*apply_str(c->key, "vault") &&
@@ -172,7 +182,8 @@ int apply_ctx_open(struct apply_ctx *c, int extract, struct ng_err *err)
 		if ((rc = blob_account_from_url(blob, c->account, sizeof(c->account), err)))
 			return rc;
 		if (ek && *ek) {
-			if (base64_decode(ek, strlen(ek), &c->storage_key, &c->storage_key_len, err))
+			if (base64_decode(ek, strlen(ek), &c->storage_key, &c->storage_key_len,
+					  err))
 				return ng_errf(err, NG_EINVAL,
 					       "AZURE_STORAGE_KEY: not base64: copy the key from "
 					       "the storage account's access keys");

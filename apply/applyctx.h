@@ -22,12 +22,13 @@ struct apply_ctx {
 	const char *trust[APPLY_MAX_TRUST];
 	size_t ntrust;
 	unsigned threshold;
-	int json, quiet, replace_volume, yes;
+	int json, quiet, replace_volume, yes, parallel;
+	const char *key_file; /* a private JWK to import when the bundle has no BYOK blob */
 	double timeout;
 	/* after apply_ctx_open */
 	struct bundle *b;
-	char *dir;		  /* private extraction directory, or NULL */
-	char digest[65];	  /* SHA-256 of the bundle file */
+	char *dir;		      /* private extraction directory, or NULL */
+	char digest[65];	      /* SHA-256 of the bundle file */
 	const cJSON *dep, *vol, *key; /* manifest objects (may be NULL) */
 	const char *group, *hostdata;
 	struct az_session s;
@@ -40,9 +41,9 @@ struct apply_ctx {
 };
 
 /* Parses argv (getopt_long, optind = 1): BUNDLE, --trust PUB..., --threshold
- * N, --ca-file, --json, -q/--quiet, --timeout S, and --replace-volume / --yes
- * when `extra` names them ("r", "y"). Returns 0, or the exit status of a
- * usage error / --help (already printed) as a positive number. */
+ * N, --ca-file, --json, -q/--quiet, --timeout S, and --replace-volume, --yes,
+ * --parallel N, --key-file F when `extra` names them ("r", "y", "p", "K"). Returns 0, or the exit
+ * status of a usage error / --help (already printed) as a positive number. */
 int apply_ctx_parse(struct apply_ctx *c, int argc, char **argv, const char *usage,
 		    const char *extra, int max_operands);
 

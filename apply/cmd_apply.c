@@ -15,23 +15,24 @@
 #include "applyctx.h"
 
 #define COMMON_OPTS                                                                                \
-	"  --trust PUB          trusted signer public key (PEM); repeatable, required\n"          \
-	"  --threshold N        distinct trusted signers required (default 1)\n"                  \
-	"  --ca-file FILE       add a CA (PEM) to the system trust store\n"                       \
-	"  --json               print the result as JSON on stdout\n"                             \
-	"  --timeout SECONDS    for the deployment and the containers (default 1800)\n"           \
+	"  --trust PUB          trusted signer public key (PEM); repeatable, required\n"           \
+	"  --threshold N        distinct trusted signers required (default 1)\n"                   \
+	"  --ca-file FILE       add a CA (PEM) to the system trust store\n"                        \
+	"  --json               print the result as JSON on stdout\n"                              \
+	"  --timeout SECONDS    for the deployment and the containers (default 1800)\n"            \
 	"  -q, --quiet          no progress or credential notes on stderr\n"
 
 const char cmd_apply_usage[] =
     "Usage: nutapply apply BUNDLE --trust PUB... [--threshold N] [--replace-volume]\n"
-    "                      [--json] [--quiet] [--ca-file F]\n"
+    "                      [--key-file JWK] [--parallel N] [--json] [--quiet] [--ca-file F]\n"
     "\n"
     "Verifies BUNDLE (signatures, threshold, expiry, every digest) before any network\n"
     "request, then, each step skipped when already done:\n"
     "  1. volume: uploads encfs.img to its page blob when the bundle creates it; a blob\n"
     "     holding another volume is never touched without --replace-volume (which\n"
     "     leases and snapshots it first); an interrupted upload resumes;\n"
-    "  2. key: imports the BYOK-wrapped key (exportable, never immutable), or updates\n"
+    "  2. key: imports the BYOK-wrapped key, or the private JWK of --key-file when the\n"
+    "     bundle carries none (exportable, never immutable), or updates\n"
     "     the release policy of the existing key's current version and reads it back;\n"
     "  3. deploy: the bundle's ARM template, secure parameters filled now\n"
     "     (storageAccountKey by listKeys, registryPassword from\n"
@@ -41,7 +42,10 @@ const char cmd_apply_usage[] =
     "Endpoints come from the bundle's manifest (deployment.cloud). The blob is\n"
     "written with AZURE_STORAGE_KEY when set, else an Entra token.\n"
     "\n"
-    "Options:\n" COMMON_OPTS "  --replace-volume     replace a blob of another volume (snapshot first)\n"
+    "Options:\n" COMMON_OPTS
+    "  --replace-volume     replace a blob of another volume (snapshot first)\n"
+    "  --key-file JWK       the mint key as a private JWK, for a bundle without BYOK\n"
+    "  --parallel N         concurrent Put Page uploads (1-64, default 8)\n"
     "\n"
     "Exit status: 0 done, 1 failure (one line on stderr), 2 usage.\n"
     "Example: nutapply apply bundle.tgz --trust ops.pub --trust sec.pub --threshold 2\n";
@@ -80,7 +84,7 @@ static void manifest_id(const struct apply_ctx *c, char out[65])
 static int step_volume(struct apply_ctx *c, struct step *s, struct ng_err *err)
 {
 	const struct bundle_member *m = bundle_member_get(c->b, "encfs.img");
-	struct blob_opts bo = {.replace = c->replace_volume};
+	struct blob_opts bo = {.replace = c->replace_volume, .parallel = c->parallel};
 	struct blob_result r;
 	char path[4096], vid[65], bid[65];
 	static const char *const act[] = {"unchanged: the blob already holds this volume",
@@ -126,6 +130,27 @@ static int byok_key(struct apply_ctx *c, cJSON **out, struct ng_err *err)
 	return 0;
 }
 
+/* A bundle built without a KEK carries no wrapped key: the operator gives
+ * the private JWK in a file (never argv), imported as it is (§3.1). */
+static int jwk_key(const char *path, cJSON **out, struct ng_err *err)
+{
+	int rc = az_read_json(path, 65536, out, err);
+
+	if (rc)
+		return rc;
+	if (!az_json_str(*out, "kty") || (!cJSON_GetObjectItemCaseSensitive(*out, "d") &&
+					  !cJSON_GetObjectItemCaseSensitive(*out, "k"))) {
+		az_json_wipe(*out);
+		cJSON_Delete(*out);
+		*out = NULL;
+		return ng_errf(err, NG_EINVAL,
+			       "--key-file %s: not a private JWK (kty and d or k): give the "
+			       "mint key's private JWK",
+			       path);
+	}
+	return 0;
+}
+
 static int step_key(struct apply_ctx *c, struct step *s, struct ng_err *err)
 {
 	const char *pol = apply_member(c, "release-policy.json", err);
@@ -140,8 +165,12 @@ static int step_key(struct apply_ctx *c, struct step *s, struct ng_err *err)
 		return NG_EINVAL;
 	if (!c->kv)
 		return ng_errf(err, NG_EINVAL, "%s: manifest lacks key.vault", c->bundle_path);
-	if (bundle_member_get(c->b, "key-byok.json") && (rc = byok_key(c, &key, err)))
+	if (bundle_member_get(c->b, "key-byok.json")) {
+		if ((rc = byok_key(c, &key, err)))
+			return rc;
+	} else if (c->key_file && (rc = jwk_key(c->key_file, &key, err))) {
 		return rc;
+	}
 	rc = kv_apply_key(c->kv, apply_str(c->key, "name"), key, pol, &r, err);
 	az_json_wipe(key);
 	cJSON_Delete(key);
@@ -172,16 +201,18 @@ static int step_deploy(struct apply_ctx *c, struct step *s, int *existed, struct
 	apply_group_hostdata(g, cur);
 	snprintf(path, sizeof(path), "/providers/Microsoft.Resources/deployments/%s", name);
 	if (*existed && !strcmp(cur, c->hostdata)) {
-		rc = arm_request(c->arm, "GET", path, ARM_API_DEPLOYMENTS, NULL, c->timeout, &d, err);
+		rc = arm_request(c->arm, "GET", path, ARM_API_DEPLOYMENTS, NULL, c->timeout, &d,
+				 err);
 		if (rc && rc != NG_ENOTFOUND)
 			goto out;
 		if (!rc && !strcmp(az_json_str(d, "properties.provisioningState")
 				       ? az_json_str(d, "properties.provisioningState")
 				       : "",
 				   "Succeeded")) {
-			snprintf(s->what, sizeof(s->what),
-				 "unchanged: deployment %s succeeded, group %s runs hostdata %.12s…",
-				 name, c->group, cur);
+			snprintf(
+			    s->what, sizeof(s->what),
+			    "unchanged: deployment %s succeeded, group %s runs hostdata %.12s…",
+			    name, c->group, cur);
 			rc = 0;
 			goto out;
 		}
@@ -253,11 +284,12 @@ int cmd_apply(int argc, char **argv)
 {
 	struct apply_ctx c;
 	struct ng_err err = {{0}};
-	struct step st[4] = {{"volume", "", 0}, {"key", "", 0}, {"deploy", "", 0}, {"group", "", 0}};
+	struct step st[4] = {
+	    {"volume", "", 0}, {"key", "", 0}, {"deploy", "", 0}, {"group", "", 0}};
 	int rc, changed = 0, existed = 0;
 	double t0 = now_s(), t;
 
-	if ((rc = apply_ctx_parse(&c, argc, argv, cmd_apply_usage, "r", 0)))
+	if ((rc = apply_ctx_parse(&c, argc, argv, cmd_apply_usage, "rpK", 0)))
 		return rc < 0 ? 0 : rc;
 	progress_set_quiet(c.quiet);
 	if ((rc = apply_ctx_open(&c, 1, &err)))
@@ -312,7 +344,8 @@ int cmd_plan(int argc, char **argv)
 		goto out;
 	} else if (!bs.exists) {
 		pending |= *vid != 0;
-		snprintf(line[0], 200, "absent: %s", *vid ? "would be created" : "REFERENCED BUT MISSING");
+		snprintf(line[0], 200, "absent: %s",
+			 *vid ? "would be created" : "REFERENCED BUT MISSING");
 	} else if (*vid && !strcmp(bs.volume, vid) && !strcmp(bs.state, "complete")) {
 		snprintf(line[0], 200, "present, this volume: unchanged");
 	} else {
@@ -332,8 +365,8 @@ int cmd_plan(int argc, char **argv)
 	else if ((rc = kv_get_key(c.kv, apply_str(c.key, "name"), &kb, &err)) && rc != NG_ENOTFOUND)
 		goto out;
 	else if (rc)
-		pending = 1, snprintf(line[1], 200, "%s absent: would be imported",
-				      apply_str(c.key, "name"));
+		pending = 1,
+		snprintf(line[1], 200, "%s absent: would be imported", apply_str(c.key, "name"));
 	else if (kv_policy_matches(kb, pol))
 		snprintf(line[1], 200, "%s: release policy matches", apply_str(c.key, "name"));
 	else
@@ -345,8 +378,9 @@ int cmd_plan(int argc, char **argv)
 	if (rc)
 		snprintf(line[2], 200, "%s absent: would be created", c.group);
 	else
-		snprintf(line[2], 200, "%s runs hostdata %s, bundle %s%s", c.group, *cur ? cur : "?",
-			 c.hostdata, strcmp(cur, c.hostdata) ? ": would deploy and restart" : "");
+		snprintf(line[2], 200, "%s runs hostdata %s, bundle %s%s", c.group,
+			 *cur ? cur : "?", c.hostdata,
+			 strcmp(cur, c.hostdata) ? ": would deploy and restart" : "");
 	pending |= rc != 0 || strcmp(cur, c.hostdata);
 	rc = 0;
 	if (c.json)

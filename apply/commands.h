@@ -3,13 +3,9 @@
  * CMD(name, function, one-line summary); keep the list sorted by name. */
 CMD("apply", cmd_apply, "verify a bundle, then upload the volume, set the key, deploy and restart")
 CMD("delete", cmd_delete, "delete the bundle's container group (keeps the volume and the key)")
-CMD("deploy", cmd_deploy, "deploy an ARM template with its secure parameters filled, restart and wait for the group")
-CMD("group", cmd_group, "show, restart, wait for or delete the container group")
 CMD("infra", cmd_infra, "plan, create or tear down the Azure resources and write target.json for nutgen")
-CMD("key", cmd_key, "import the mint key or update its release policy in Key Vault, or show it")
 CMD("logs", cmd_logs, "print the logs of a container of the bundle's group")
 CMD("plan", cmd_plan, "read-only: what apply would change (volume, release policy, group policy)")
 CMD("restart", cmd_restart, "restart the bundle's container group and wait until it runs")
 CMD("status", cmd_status, "the bundle's container group and its containers")
 CMD("verify", cmd_verify, "check that a live mint attests to the bundle (MAA token, AMD SNP report)")
-CMD("volume", cmd_volume, "upload the volume image to its page blob, or show the blob's state")
