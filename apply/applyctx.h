@@ -1,8 +1,7 @@
-/* applyctx.h: what every bundle-driven command (apply, plan, status, logs,
- * restart, delete) shares: one option parser, the bundle verified before
- * anything touches the network (SPEC.md §6), then the cloud, credential and
- * clients set up from the bundle's manifest (SPEC.md §5.2 `deployment`,
- * `volume`, `key`). */
+/* applyctx.h: what the bundle commands (apply, plan, status, logs, restart,
+ * delete) share: one option parser, the bundle verified before anything
+ * touches the network (SPEC.md §6), then the cloud, credential and clients
+ * set up from the manifest (SPEC.md §5.2 deployment, volume, key). */
 #ifndef NG_APPLYCTX_H
 #define NG_APPLYCTX_H
 
@@ -15,21 +14,27 @@
 #include "keyvault.h"
 
 #define APPLY_MAX_TRUST 16
+#define APPLY_OPTS                                                                                 \
+	"  --trust PUB          trusted signer public key (PEM); repeatable, required\n"           \
+	"  --threshold N        distinct trusted signers required (default 1)\n"                   \
+	"  --ca-file FILE       add a CA (PEM) to the system trust store\n"                        \
+	"  --json               print the result as JSON on stdout\n"                              \
+	"  -q, --quiet          no progress or credential notes on stderr\n"
 
 struct apply_ctx {
-	/* options */
-	const char *cmd, *bundle_path, *ca_file, *arg; /* arg: an optional operand (CONTAINER) */
+	const char *cmd, *bundle_path, *ca_file, *key_file, *arg; /* arg: [CONTAINER] */
 	const char *trust[APPLY_MAX_TRUST];
 	size_t ntrust;
 	unsigned threshold;
-	int json, quiet, replace_volume, yes, parallel;
-	const char *key_file; /* a private JWK to import when the bundle has no BYOK blob */
+	int json, quiet, replace_volume, yes, parallel, changed, group_existed;
 	double timeout;
 	/* after apply_ctx_open */
 	struct bundle *b;
-	char *dir;		      /* private extraction directory, or NULL */
-	char digest[65];	      /* SHA-256 of the bundle file */
-	const cJSON *dep, *vol, *key; /* manifest objects (may be NULL) */
+	char *dir;	      /* private extraction directory, or NULL */
+	char digest[65];      /* SHA-256 of the bundle file */
+	char manifest_id[65]; /* SHA-256 of the manifest: unchanged by co-signing */
+	char volume_id[65];   /* SHA-256 of encfs.img, "" when the bundle has none */
+	const cJSON *dep, *vol, *key;
 	const char *group, *hostdata;
 	struct az_session s;
 	struct arm_client *arm;
@@ -40,26 +45,25 @@ struct apply_ctx {
 	char account[128];
 };
 
-/* Parses argv (getopt_long, optind = 1): BUNDLE, --trust PUB..., --threshold
- * N, --ca-file, --json, -q/--quiet, --timeout S, and --replace-volume, --yes,
- * --parallel N, --key-file F when `extra` names them ("r", "y", "p", "K"). Returns 0, or the exit
- * status of a usage error / --help (already printed) as a positive number. */
+/* Parses BUNDLE [CONTAINER if max_operands], the APPLY_OPTS, --timeout, and
+ * those of --replace-volume, --yes, --parallel, --key-file that `extra`
+ * names ("r", "y", "p", "K"). Returns 0, -1 after --help, or the exit
+ * status of a usage error (already printed). */
 int apply_ctx_parse(struct apply_ctx *c, int argc, char **argv, const char *usage,
 		    const char *extra, int max_operands);
 
 /* Verifies the bundle (extracting it when extract is set), then opens the
- * session and the ARM and Key Vault clients. No network request happens
- * before the bundle verified. */
+ * session and clients. No network request happens before it verified. */
 int apply_ctx_open(struct apply_ctx *c, int extract, struct ng_err *err);
 void apply_ctx_close(struct apply_ctx *c);
 
-/* A member's bytes (kept in memory, NUL-terminated), or NULL with err set. */
+/* A member's bytes (NUL-terminated), or NULL with err set. */
 const char *apply_member(struct apply_ctx *c, const char *name, struct ng_err *err);
 
-/* The manifest string at `obj.field`, "" when absent. */
-const char *apply_str(const cJSON *obj, const char *field);
+/* The string at a dotted path under obj, "" when absent. */
+const char *apply_str(const cJSON *obj, const char *path);
 
-/* SHA-256 hex of the decoded ccePolicy of a container group, or "" (none). */
+/* SHA-256 hex of a container group's decoded ccePolicy, or "". */
 void apply_group_hostdata(const cJSON *group, char out[65]);
 
 #endif

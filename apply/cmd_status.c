@@ -9,20 +9,15 @@
 #include "applyctx.h"
 
 #define GROUP_OPTS                                                                                 \
-	"Options:\n"                                                                               \
-	"  --trust PUB        trusted signer public key (PEM); repeatable, required\n"            \
-	"  --threshold N      distinct trusted signers required (default 1)\n"                    \
-	"  --ca-file FILE     add a CA (PEM) to the system trust store\n"                         \
-	"  --timeout SECONDS  how long to wait (default 1800)\n"                                  \
-	"  -q, --quiet        no credential notes on stderr\n"                                    \
+	"Options:\n" APPLY_OPTS "  --timeout SECONDS    how long to wait (default 1800)\n"         \
 	"Exit status: 0 done, 1 failure (one line on stderr), 2 usage.\n"
 
 const char cmd_status_usage[] =
     "Usage: nutapply status BUNDLE --trust PUB... [--json]\n"
     "\n"
     "The bundle's container group: provisioning state, each container's state and\n"
-    "restarts, and whether it runs the bundle's hostdata; read-only.\n\n" GROUP_OPTS
-    "  --json             the group as ARM returns it\n";
+    "restarts, and whether it runs the bundle's hostdata (--json: as ARM returns it);\n"
+    "read-only.\n\n" GROUP_OPTS;
 const char cmd_logs_usage[] = "Usage: nutapply logs BUNDLE [CONTAINER] --trust PUB...\n"
 			      "\n"
 			      "Prints the logs of one container (default mint) of the bundle's "
@@ -36,7 +31,7 @@ const char cmd_delete_usage[] =
     "\n"
     "Deletes the bundle's container group and waits until it is gone. The volume\n"
     "blob (the mint's database), the key and the storage account are NOT touched.\n\n" GROUP_OPTS
-    "  --yes              confirm: the mint stops\n";
+    "  --yes                confirm: the mint stops\n";
 
 static void show(struct apply_ctx *c, const cJSON *g)
 {
@@ -45,19 +40,15 @@ static void show(struct apply_ctx *c, const cJSON *g)
 
 	apply_group_hostdata(g, cur);
 	printf("group %s\nprovisioning: %s\nstate: %s\nhostdata: %s (%s)\n", c->group,
-	       az_json_str(p, "provisioningState") ? az_json_str(p, "provisioningState") : "?",
-	       az_json_str(p, "instanceView.state") ? az_json_str(p, "instanceView.state") : "?",
+	       apply_str(p, "provisioningState"), apply_str(p, "instanceView.state"),
 	       *cur ? cur : "?", strcmp(cur, c->hostdata) ? "NOT the bundle's" : "the bundle's");
 	cJSON_ArrayForEach(k, cJSON_GetObjectItem(p, "containers"))
 	{
 		const cJSON *iv =
 		    cJSON_GetObjectItem(cJSON_GetObjectItem(k, "properties"), "instanceView");
 		const cJSON *n = cJSON_GetObjectItem(iv, "restartCount");
-		printf("container %s: %s (restarts %d)\n",
-		       az_json_str(k, "name") ? az_json_str(k, "name") : "?",
-		       az_json_str(iv, "currentState.state") ? az_json_str(iv, "currentState.state")
-							     : "?",
-		       cJSON_IsNumber(n) ? n->valueint : 0);
+		printf("container %s: %s (restarts %d)\n", apply_str(k, "name"),
+		       apply_str(iv, "currentState.state"), cJSON_IsNumber(n) ? n->valueint : 0);
 	}
 }
 
@@ -87,11 +78,12 @@ static int group_cmd(int argc, char **argv, const char *usage, const char *extra
 			cJSON_free(t);
 		}
 	} else if (!strcmp(c.cmd, "logs")) {
-		snprintf(path, sizeof(path),
-			 "/providers/Microsoft.ContainerInstance/containerGroups/%s/containers/%s/logs",
-			 c.group, c.arg ? c.arg : "mint");
+		snprintf(
+		    path, sizeof(path),
+		    "/providers/Microsoft.ContainerInstance/containerGroups/%s/containers/%s/logs",
+		    c.group, c.arg ? c.arg : "mint");
 		if (!(rc = arm_request(c.arm, "GET", path, ARM_API_ACI, NULL, c.timeout, &g, &err)))
-			fputs(az_json_str(g, "content") ? az_json_str(g, "content") : "", stdout);
+			fputs(apply_str(g, "content"), stdout);
 	} else if (!strcmp(c.cmd, "restart")) {
 		if (!(rc = arm_group_restart(c.arm, c.group, c.timeout, &err)) &&
 		    !(rc = arm_group_wait_running(c.arm, c.group, c.timeout, &err)))
@@ -105,7 +97,19 @@ out:
 	return rc ? cli_fail(prog, rc, &err) : 0;
 }
 
-int cmd_status(int argc, char **argv) { return group_cmd(argc, argv, cmd_status_usage, "", 0); }
-int cmd_logs(int argc, char **argv) { return group_cmd(argc, argv, cmd_logs_usage, "", 1); }
-int cmd_restart(int argc, char **argv) { return group_cmd(argc, argv, cmd_restart_usage, "", 0); }
-int cmd_delete(int argc, char **argv) { return group_cmd(argc, argv, cmd_delete_usage, "y", 0); }
+int cmd_status(int argc, char **argv)
+{
+	return group_cmd(argc, argv, cmd_status_usage, "", 0);
+}
+int cmd_logs(int argc, char **argv)
+{
+	return group_cmd(argc, argv, cmd_logs_usage, "", 1);
+}
+int cmd_restart(int argc, char **argv)
+{
+	return group_cmd(argc, argv, cmd_restart_usage, "", 0);
+}
+int cmd_delete(int argc, char **argv)
+{
+	return group_cmd(argc, argv, cmd_delete_usage, "y", 0);
+}
