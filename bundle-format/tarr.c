@@ -1,16 +1,12 @@
 #include "tarr.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include "buf.h"
-
-#define INBUF (64 * 1024)
+#include "gzstored.h"
 
 const struct tarr_limits TARR_DEFAULT_LIMITS = {
     .max_tar_bytes = 4ULL << 30,
@@ -19,32 +15,30 @@ const struct tarr_limits TARR_DEFAULT_LIMITS = {
 };
 
 struct tarr {
-	int fd, zdone, eof_in, ended, started;
-	size_t in_pos, in_len;
-	uint32_t blk_left; /* tar bytes left in the current stored block */
-	int blk_final, blocks;
-	uint32_t crc, isize;
+	struct gzs_reader *gz; /* the tar out of its gzip framing (SPEC §2.1) */
+	int ended;
 	const char *label;
 	struct tarr_limits lim;
-	uint64_t tar_bytes;
 	size_t members;
 	uint64_t left; /* stored data bytes left in the current member */
 	uint64_t pad;  /* padding after it */
 	struct tarr_entry cur;
-	uint8_t in[INBUF];
 };
 
 int tarr_new(int fd, const char *label, const struct tarr_limits *lim, struct tarr **out,
 	     struct ng_err *err)
 {
 	struct tarr *r = calloc(1, sizeof(*r));
+	int rc;
 
 	if (!r)
 		return ng_errf(err, NG_ENOMEM, "out of memory");
-	r->fd = fd;
+	if ((rc = gzs_reader_new(fd, label, &r->gz, err))) {
+		free(r);
+		return rc;
+	}
 	r->label = label;
 	r->lim = lim ? *lim : TARR_DEFAULT_LIMITS;
-	r->crc = (uint32_t)crc32(0L, Z_NULL, 0);
 	*out = r;
 	return 0;
 }
@@ -53,139 +47,14 @@ void tarr_free(struct tarr *r)
 {
 	if (!r)
 		return;
+	gzs_reader_free(r->gz);
 	free(r->cur.map);
 	free(r);
 }
 
 uint64_t tarr_tar_bytes(const struct tarr *r)
 {
-	return r->tar_bytes;
-}
-
-/* The gzip header tarw writes (RFC 1952 §2.3: ID1 ID2 CM=8, FLG 0, MTIME 0,
- * XFL 0, OS 3); anything else is refused so that no byte of a bundle can
- * change without verification failing (SPEC §2.1). */
-static const uint8_t gzip_header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
-
-static int fill(struct tarr *r, struct ng_err *err)
-{
-	ssize_t n;
-	size_t have = 0;
-
-	do {
-		n = read(r->fd, r->in + have, INBUF - have);
-		if (n > 0)
-			have += (size_t)n;
-	} while ((n < 0 && errno == EINTR) || (n > 0 && !r->started && have < sizeof(gzip_header)));
-	if (n < 0)
-		return ng_errf(err, NG_EIO, "%s: read failed: %s", r->label, strerror(errno));
-	r->in_pos = 0;
-	r->in_len = have;
-	if (!r->started) {
-		r->started = 1;
-		if (have < sizeof(gzip_header) || memcmp(r->in, gzip_header, sizeof(gzip_header)))
-			return ng_errf(err, NG_EINVAL,
-				       "%s: not a bundle: the gzip header is not the canonical one "
-				       "(SPEC §2.1)",
-				       r->label);
-		r->in_pos = sizeof(gzip_header);
-	}
-	if (have == 0)
-		r->eof_in = 1;
-	return 0;
-}
-
-/* Exactly n bytes of the gzip file itself (block headers, trailer). */
-static int take(struct tarr *r, uint8_t *p, size_t n, struct ng_err *err)
-{
-	while (n) {
-		int rc;
-		if (r->in_pos == r->in_len && !r->eof_in && (rc = fill(r, err)))
-			return rc;
-		if (r->in_pos == r->in_len)
-			return ng_errf(err, NG_EINVAL, "%s: truncated (the gzip stream ends early)",
-				       r->label);
-		size_t k = r->in_len - r->in_pos < n ? r->in_len - r->in_pos : n;
-		memcpy(p, r->in + r->in_pos, k);
-		r->in_pos += k;
-		p += k;
-		n -= k;
-	}
-	return 0;
-}
-
-/* The next stored block header, or the trailer after the final block. SPEC
- * §2.1 allows exactly one framing of a tar (RFC 1951 §3.2.4 stored blocks:
- * header byte 0x00, or 0x01 for the final one; every block but the final one
- * holds 65535 bytes; the final one holds 1..65535, or 0 only when it is the
- * only block), so any other framing is refused even where inflate would
- * decode it to the same bytes. */
-static int next_block(struct tarr *r, struct ng_err *err)
-{
-	uint8_t h[8];
-	uint32_t len, nlen, crc, isize;
-	int rc;
-
-	if (r->blk_final) {
-		if ((rc = take(r, h, 8, err)))
-			return rc;
-		crc = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 |
-		      (uint32_t)h[3] << 24;
-		isize = (uint32_t)h[4] | (uint32_t)h[5] << 8 | (uint32_t)h[6] << 16 |
-			(uint32_t)h[7] << 24;
-		if (crc != r->crc || isize != r->isize)
-			return ng_errf(err, NG_EINVAL,
-				       "%s: the gzip CRC-32 or length does not match the data "
-				       "(corrupt bundle)",
-				       r->label);
-		r->zdone = 1;
-		return 0;
-	}
-	if ((rc = take(r, h, 5, err)))
-		return rc;
-	len = (uint32_t)h[1] | (uint32_t)h[2] << 8;
-	nlen = (uint32_t)h[3] | (uint32_t)h[4] << 8;
-	if ((h[0] != 0 && h[0] != 1) || len != (~nlen & 0xffff) || (h[0] == 0 && len != 65535) ||
-	    (h[0] == 1 && len == 0 && r->blocks))
-		return ng_errf(err, NG_EINVAL,
-			       "%s: not a bundle: the gzip data is not in canonical stored blocks "
-			       "(SPEC §2.1)",
-			       r->label);
-	r->blocks++;
-	r->blk_final = h[0] == 1;
-	r->blk_left = len;
-	return 0;
-}
-
-/* Reads up to n tar bytes; *got < n only at the end of the gzip stream. */
-static int zread(struct tarr *r, uint8_t *p, size_t n, size_t *got, struct ng_err *err)
-{
-	*got = 0;
-	while (*got < n && !r->zdone) {
-		int rc;
-		if (r->blk_left == 0) {
-			if ((rc = next_block(r, err)))
-				return rc;
-			continue;
-		}
-		if (r->in_pos == r->in_len && !r->eof_in && (rc = fill(r, err)))
-			return rc;
-		if (r->in_pos == r->in_len)
-			return ng_errf(err, NG_EINVAL, "%s: truncated (the gzip stream ends early)",
-				       r->label);
-		size_t k = r->in_len - r->in_pos;
-		if (k > r->blk_left)
-			k = r->blk_left;
-		if (k > n - *got)
-			k = n - *got;
-		memcpy(p + *got, r->in + r->in_pos, k);
-		r->crc = (uint32_t)crc32(r->crc, p + *got, (uInt)k);
-		r->isize += (uint32_t)k;
-		r->in_pos += k;
-		r->blk_left -= (uint32_t)k;
-		*got += k;
-	}
-	return 0;
+	return gzs_reader_bytes(r->gz);
 }
 
 /* Exactly n tar bytes, counted against the decompression cap. */
@@ -194,15 +63,13 @@ static int rawread(struct tarr *r, void *p, size_t n, struct ng_err *err)
 	size_t got;
 	int rc;
 
-	if (n > r->lim.max_tar_bytes - r->tar_bytes)
+	if (n > r->lim.max_tar_bytes - gzs_reader_bytes(r->gz))
 		return ng_errf(err, NG_ELIMIT,
 			       "%s: decompresses to more than %" PRIu64
 			       " bytes (the reader's cap; a bomb?)",
 			       r->label, r->lim.max_tar_bytes);
-	rc = zread(r, p, n, &got, err);
-	if (rc)
+	if ((rc = gzs_read(r->gz, p, n, &got, err)))
 		return rc;
-	r->tar_bytes += got;
 	if (got < n)
 		return ng_errf(err, NG_EINVAL, "%s: truncated tar archive", r->label);
 	return 0;
@@ -518,15 +385,13 @@ static int end_of_archive(struct tarr *r, struct ng_err *err)
 		return rc;
 	if (!is_zero(blk, TAR_BLOCK))
 		return ng_errf(err, NG_EINVAL, "%s: corrupt end-of-archive marker", r->label);
-	if ((rc = zread(r, &extra, 1, &got, err)))
+	if ((rc = gzs_read(r->gz, &extra, 1, &got, err)))
 		return rc;
 	if (got)
 		return ng_errf(err, NG_EINVAL, "%s: trailing data after the end of the tar archive",
 			       r->label);
-	if (r->in_pos == r->in_len && !r->eof_in && (rc = fill(r, err)))
+	if ((rc = gzs_reader_end(r->gz, err)))
 		return rc;
-	if (r->in_pos < r->in_len || !r->eof_in)
-		return ng_errf(err, NG_EINVAL, "%s: trailing data after the gzip stream", r->label);
 	r->ended = 1;
 	return 0;
 }
@@ -617,7 +482,7 @@ int tarr_next(struct tarr *r, const struct tarr_entry **e, struct ng_err *err)
 			     r->label, x.name, r->cur.size, r->lim.max_member_size);
 		goto done;
 	}
-	if (stored > r->lim.max_tar_bytes - r->tar_bytes) {
+	if (stored > r->lim.max_tar_bytes - gzs_reader_bytes(r->gz)) {
 		rc = ng_errf(err, NG_ELIMIT,
 			     "%s: member '%s' stores %" PRIu64
 			     " bytes, over the decompression cap of %" PRIu64 " (a bomb?)",

@@ -6,34 +6,18 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "buf.h"
 #include "digest.h"
-#include "fileio.h"
+#include "gzstored.h"
 
 #define INBUF (1024 * 1024)
 
 struct tarw {
-	int fd;
-	uint64_t bytes_out;
-	uint32_t crc, isize;
-	size_t fill;			  /* tar bytes waiting in blk */
-	uint8_t blk[5 + TARW_STORED_MAX]; /* one stored block: header + data */
+	struct gzs_writer *gz; /* the tar in its gzip framing (SPEC §2.1) */
 };
 
 static const uint8_t zeros[INBUF];
-
-/* RFC 1952 §2.3: CM 8, FLG 0, MTIME 0, XFL 0, OS 3 (SPEC §2.1). */
-static const uint8_t gzip_header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
-
-static int out(struct tarw *w, const void *p, size_t n, struct ng_err *err)
-{
-	if (write_all(w->fd, p, n))
-		return ng_errf(err, NG_EIO, "writing the bundle failed: %s", strerror(errno));
-	w->bytes_out += n;
-	return 0;
-}
 
 int tarw_new(int fd, struct tarw **out_w, struct ng_err *err)
 {
@@ -42,10 +26,7 @@ int tarw_new(int fd, struct tarw **out_w, struct ng_err *err)
 
 	if (!w)
 		return ng_errf(err, NG_ENOMEM, "out of memory");
-	w->fd = fd;
-	w->crc = (uint32_t)crc32(0L, Z_NULL, 0);
-	rc = out(w, gzip_header, sizeof(gzip_header), err);
-	if (rc) {
+	if ((rc = gzs_writer_new(fd, &w->gz, err))) {
 		free(w);
 		return rc;
 	}
@@ -55,54 +36,15 @@ int tarw_new(int fd, struct tarw **out_w, struct ng_err *err)
 
 void tarw_free(struct tarw *w)
 {
+	if (!w)
+		return;
+	gzs_writer_free(w->gz);
 	free(w);
 }
 
 uint64_t tarw_bytes_out(const struct tarw *w)
 {
-	return w->bytes_out;
-}
-
-/* One deflate stored block (RFC 1951 §3.2.4), byte-aligned: header byte
- * BFINAL|BTYPE 00 with zero padding bits, LEN and NLEN little-endian. The
- * framing is fixed by SPEC §2.1 (full blocks, the rest in the final one), so
- * a tar has exactly one encoding and no compressed byte is free to change. */
-static int emit(struct tarw *w, int final, struct ng_err *err)
-{
-	size_t len = w->fill;
-
-	w->blk[0] = final ? 1 : 0;
-	w->blk[1] = (uint8_t)(len & 0xff);
-	w->blk[2] = (uint8_t)(len >> 8);
-	w->blk[3] = (uint8_t)(~len & 0xff);
-	w->blk[4] = (uint8_t)((~len >> 8) & 0xff);
-	w->crc = (uint32_t)crc32(w->crc, w->blk + 5, (uInt)len);
-	w->isize += (uint32_t)len;
-	w->fill = 0;
-	return out(w, w->blk, 5 + len, err);
-}
-
-static int put(struct tarw *w, const void *p, size_t n, struct ng_err *err)
-{
-	const uint8_t *c = p;
-
-	while (n) {
-		/* A full block is written only once more data follows: the last
-		 * block of the stream, full or not, carries BFINAL. */
-		if (w->fill == TARW_STORED_MAX) {
-			int rc = emit(w, 0, err);
-			if (rc)
-				return rc;
-		}
-		size_t k = TARW_STORED_MAX - w->fill;
-		if (k > n)
-			k = n;
-		memcpy(w->blk + 5 + w->fill, c, k);
-		w->fill += k;
-		c += k;
-		n -= k;
-	}
-	return 0;
+	return gzs_writer_bytes_out(w->gz);
 }
 
 static int put_header(struct tarw *w, const char *name, uint64_t stored, int sparse,
@@ -114,7 +56,7 @@ static int put_header(struct tarw *w, const char *name, uint64_t stored, int spa
 	buf_init(&h, 0);
 	rc = tar_header_encode(&h, name, stored, sparse, realsize, err);
 	if (!rc)
-		rc = put(w, h.data, h.len, err);
+		rc = gzs_write(w->gz, h.data, h.len, err);
 	buf_free(&h);
 	return rc;
 }
@@ -124,9 +66,9 @@ int tarw_add_bytes(struct tarw *w, const char *name, const void *p, size_t n, st
 	int rc = put_header(w, name, n, 0, 0, err);
 
 	if (!rc)
-		rc = put(w, p, n, err);
+		rc = gzs_write(w->gz, p, n, err);
 	if (!rc)
-		rc = put(w, zeros, tar_pad(n), err);
+		rc = gzs_write(w->gz, zeros, tar_pad(n), err);
 	return rc;
 }
 
@@ -324,7 +266,7 @@ int tarw_add_file(struct tarw *w, const char *name, const char *path, const stru
 	stored = map.len + (sparse ? scan->data : scan->size);
 	rc = put_header(w, name, stored, sparse, scan->size, err);
 	if (!rc && map.len)
-		rc = put(w, map.data, map.len, err);
+		rc = gzs_write(w->gz, map.data, map.len, err);
 	for (size_t i = 0; !rc && i < nspans; i++) {
 		uint64_t off = spans[i].off, end = off + spans[i].len;
 		while (!rc && off < end) {
@@ -334,7 +276,7 @@ int tarw_add_file(struct tarw *w, const char *name, const char *path, const stru
 				break;
 			}
 			sha256_update(h, b, n);
-			rc = put(w, b, n, err);
+			rc = gzs_write(w->gz, b, n, err);
 			off += n;
 		}
 	}
@@ -346,7 +288,7 @@ int tarw_add_file(struct tarw *w, const char *name, const char *path, const stru
 		    ng_errf(err, NG_EIO, "%s: changed while bundling; run the command again", path);
 		goto done;
 	}
-	rc = put(w, zeros, tar_pad(stored), err);
+	rc = gzs_write(w->gz, zeros, tar_pad(stored), err);
 done:
 	if (fd >= 0)
 		close(fd);
@@ -358,17 +300,7 @@ done:
 
 int tarw_finish(struct tarw *w, struct ng_err *err)
 {
-	uint8_t t[8];
-	int rc = put(w, zeros, 2 * TAR_BLOCK, err);
+	int rc = gzs_write(w->gz, zeros, 2 * TAR_BLOCK, err);
 
-	if (!rc)
-		rc = emit(w, 1, err);
-	if (rc)
-		return rc;
-	/* RFC 1952 §2.3.1: CRC-32 then ISIZE (length mod 2^32), little-endian. */
-	for (int i = 0; i < 4; i++) {
-		t[i] = (uint8_t)(w->crc >> (8 * i));
-		t[4 + i] = (uint8_t)(w->isize >> (8 * i));
-	}
-	return out(w, t, sizeof(t), err);
+	return rc ? rc : gzs_writer_finish(w->gz, err);
 }

@@ -1,8 +1,8 @@
 /* tarw.h: the deterministic tar.gz writer of bundles (SPEC.md §3). Members
  * are written in the order given (the bundle layer sorts them), each with
  * the canonical headers of tarfmt.h; the gzip stream has no name, mtime 0
- * and OS 3 and holds the tar in canonical deflate stored blocks (SPEC §2.1),
- * so equal inputs give equal bytes.
+ * and OS 3 and holds the tar in canonical deflate stored blocks (SPEC §2.1,
+ * gzstored.h), so equal inputs give equal bytes.
  *
  * Sparse members: tarw_scan_file() computes the canonical map once (4096-byte
  * grains that are all zero are holes, whatever the file system allocated),
@@ -16,9 +16,6 @@
 
 #include "err.h"
 #include "tarfmt.h"
-
-/* Tar bytes per deflate stored block (SPEC §2.1; RFC 1951 §3.2.4 maximum). */
-#define TARW_STORED_MAX 65535
 
 struct tarw_scan {
 	uint64_t size;		 /* content bytes */
