@@ -6,7 +6,7 @@
  * overlap or exceed the size, sizes over the limits, decompressed bytes over
  * the cap, truncation, and anything after the end-of-archive blocks or the
  * gzip stream. It never writes anything; callers decide what to do with the
- * data it hands out. */
+ * data it hands out. The gzip framing itself is checked by gzstored.h. */
 #ifndef NG_TARR_H
 #define NG_TARR_H
 
