@@ -131,7 +131,9 @@ int az_cred_new(struct http_ctx *http, const struct az_cloud *cloud, int quiet,
 {
 	if (!(*out = calloc(1, sizeof(**out))))
 		return ng_errf(err, NG_ENOMEM, "out of memory");
-	**out = (struct az_cred){.http = http, .cloud = cloud, .quiet = quiet};
+	(*out)->http = http;
+	(*out)->cloud = cloud;
+	(*out)->quiet = quiet;
 	return 0;
 }
 
