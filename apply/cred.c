@@ -255,7 +255,8 @@ static int assertion(const char *aud, const char *client, struct buf *out, struc
 		goto out;
 	}
 	t = base64url_encode(th, sizeof(th));
-	snprintf(hdr, sizeof(hdr), "{\"alg\":\"PS256\",\"typ\":\"JWT\",\"x5t#S256\":\"%s\"}", t);
+	snprintf(hdr, sizeof(hdr), "{\"alg\":\"PS256\",\"typ\":\"JWT\",\"x5t#S256\":\"%s\"}",
+		 t ? t : "");
 	free(t);
 	http_uuid(jti);
 	snprintf(pl, sizeof(pl),
