@@ -318,7 +318,9 @@ static int http_token(struct az_cred *c, const char *res, char *auth, time_t *ex
 		if (c->kind == K_CERT && !url.oom)
 			rc = assertion((char *)url.data, id, &cred, err);
 		/* the federated token rotates: read it every time (§5.3) */
-		if (c->kind == K_WORKLOAD && !(rc = read_file_capped(fed, 65536, &d, &n, err)))
+		if (c->kind == K_WORKLOAD && (rc = read_file_capped(fed, 65536, &d, &n, err)))
+			ng_err_prefix(err, rc, "AZURE_FEDERATED_TOKEN_FILE");
+		else if (c->kind == K_WORKLOAD)
 			buf_append(&cred, d, strcspn((char *)d, "\r\n"));
 		put_esc(&body, "client_id", id);
 		put_esc(&body, "scope", scope);

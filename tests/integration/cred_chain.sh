@@ -110,6 +110,11 @@ expect_err "AADSTS7000215"
 [ "$(wc -l <az.log)" = 6 ] || fail "went on to az after the secret failed"
 [ "$(wc -l <err)" -eq 1 ] || fail "not one line: $(cat err)"
 ! grep -q wrong-secret-value err out || fail "secret echoed"
+# A federated token file that is not there: named, and the chain stops.
+expect_exit 1 env $E AZURE_FEDERATED_TOKEN_FILE="$T/id/nothere" PATH="$T/bin:$PATH" "$NUTAPPLY" \
+	plan b.tgz --trust s.pub --ca-file cas.pem
+expect_err "AZURE_FEDERATED_TOKEN_FILE"
+[ "$(wc -l <err)" -eq 1 ] && [ "$(wc -l <az.log)" = 6 ] || fail "not one line, or went on: $(cat err)"
 # Nothing available: one line naming what to set.
 expect_exit 1 env PATH="$T/empty" "$NUTAPPLY" plan noimds.tgz --trust s.pub --ca-file cas.pem
 expect_err "no Azure credential"
