@@ -3,11 +3,12 @@
 # nutgen (keygen, key new --kek, pack) whose manifest names the fake's
 # endpoints as a custom cloud (SPEC §5.2 deployment.custom_cloud).
 
-# apply_setup: starts both servers, the signing key s.pem/s.pub, the KEK.
+# apply_setup [FAKEAZURE OPTIONS]: starts both servers, the signing key
+# s.pem/s.pub, the KEK.
 apply_setup() {
 	azurite_start
 	fakeazure_start --kek kek1 --resource-group rg1 --storage-account rg1/acct1 \
-		--lro-polls 1 --retry-after 0
+		--lro-polls 1 --retry-after 0 "$@"
 	trap 'fakeazure_stop; azurite_stop' EXIT
 	trap 'fakeazure_stop; azurite_stop; exit 1' INT TERM
 	fakeazure_env "$T/cloud.json"

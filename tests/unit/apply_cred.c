@@ -1,6 +1,7 @@
 /* apply_cred.c: cloud endpoints: the named clouds carry the documented
  * endpoints (azure-rest.md §0, §5), and a custom cloud must name every
  * endpoint with https (plain http only for loopback authority/IMDS). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../apply/cred.h"
@@ -59,6 +60,35 @@ static void test_custom(void)
 	CU_ASSERT_NOT_EQUAL(parse("{\"name\":5}", &c), 0);
 }
 
-static const struct ng_test tests[] = {{"named", test_named}, {"custom", test_custom}};
+/* No network: a resource too long, then a chain narrowed to nothing. */
+static void test_chain_empty(void)
+{
+	struct http_opts o = {0};
+	struct http_ctx *h = NULL;
+	struct az_cloud cloud;
+	struct az_cred *c = NULL;
+	struct ng_err err;
+	const char *auth = "x";
+	char big[AZ_URL_MAX + 8];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	CU_ASSERT_EQUAL(az_cloud_named("AzureCloud", &cloud, &err), 0);
+	CU_ASSERT_FATAL(http_ctx_new(&o, &h, &err) == 0 &&
+			az_cred_new(h, &cloud, 1, &c, &err) == 0);
+	CU_ASSERT_EQUAL(az_cred_authorization(c, big, &auth, &err), NG_EINVAL);
+	CU_ASSERT_PTR_NULL(auth);
+	setenv("AZURE_TOKEN_CREDENTIALS", "NoSuchCredential", 1);
+	CU_ASSERT_EQUAL(az_cred_authorization(c, cloud.vault_resource, &auth, &err), NG_ENOTFOUND);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no Azure credential"));
+	unsetenv("AZURE_TOKEN_CREDENTIALS");
+	az_cred_invalidate(c, cloud.vault_resource);
+	az_cred_free(c);
+	az_cred_free(NULL);
+	http_ctx_free(h);
+}
+
+static const struct ng_test tests[] = {
+    {"named", test_named}, {"custom", test_custom}, {"chain_empty", test_chain_empty}};
 
 NG_TEST_MAIN("apply_cred", tests)
