@@ -1,5 +1,5 @@
-/* blob.c: the volume page blob: requests (Shared Key or bearer), Get Page
- * Ranges, status and the upload (azure-rest.md §1, §8). */
+/* blob.c: the volume page blob: Blob requests (Shared Key or bearer), Get
+ * Page Ranges, status and the upload (azure-rest.md §1, §8). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../bundle-format/codec.h"
 #include "../bundle-format/progress.h"
 #include "blob_req.h"
 
@@ -33,8 +32,9 @@ static const char *hval(const char *const *h, const char *name)
 	return "";
 }
 
-char *blob_string_to_sign(const char *account, const char *method, const char *url,
-			  const char *const *headers, size_t body_len)
+/* The Shared Key string-to-sign (§1.10) of a request with sorted headers. */
+static char *string_to_sign(const char *account, const char *method, const char *url,
+			    const char *const *headers, size_t body_len)
 {
 	const char *p = strstr(url, "://") ? strstr(url, "://") + 3 : url;
 	const char *path = strchr(p, '/') ? strchr(p, '/') : "/";
@@ -49,7 +49,7 @@ char *blob_string_to_sign(const char *account, const char *method, const char *u
 		buf_printf(&b, "%zu", body_len);
 	buf_printf(&b, "\n%s\n\n\n\n%s\n%s\n\n\n", hval(headers, "Content-MD5"),
 		   hval(headers, "If-Match"), hval(headers, "If-None-Match"));
-	for (const char *const *h = headers; *h; h++) /* sorted, lower-case names */
+	for (const char *const *h = headers; *h; h++) /* lower-case names */
 		if (!strncmp(*h, "x-ms-", 5))
 			buf_printf(&b, "%.*s:%s\n", (int)strcspn(*h, ":"), *h, value(*h));
 	buf_printf(&b, "/%s%.*s", account, (int)strcspn(path, "?"), path);
@@ -69,17 +69,16 @@ int breq_add(struct breq *r, const char *fmt, ...)
 	va_list ap;
 	int i = r->n, k = -1;
 
-	if (i < BREQ_MAX_HDRS) {
+	if (i < (int)(sizeof(r->hb) / sizeof(r->hb[0]))) {
 		va_start(ap, fmt);
 		k = vsnprintf(r->hb[i], sizeof(r->hb[i]), fmt, ap);
 		va_end(ap);
 	}
-	if (k < 0 || k >= (int)sizeof(r->hb[0]))
-		return NG_ELIMIT;
+	if (k < 0 || k >= (int)sizeof(r->hb[0])) /* sticky: blob_call fails */
+		return r->bad = NG_ELIMIT;
 	for (; i > 0 && strcmp(r->h[i - 1], r->hb[r->n]) > 0; i--) /* Shared Key signs in order */
 		r->h[i] = r->h[i - 1];
 	r->h[i] = r->hb[r->n++];
-	r->h[r->n] = NULL;
 	return 0;
 }
 
@@ -90,30 +89,39 @@ int breq_init(struct breq *r, const char *method, const char *url, const char *q
 	struct tm tm;
 
 	memset(r, 0, sizeof(*r));
-	r->method = method;
+	r->q = (struct http_req){.method = method, .url = r->url, .headers = r->h, .idempotent = 1};
+	if (snprintf(r->url, sizeof(r->url), "%s%s%s", url,
+		     !query		? ""
+		     : strchr(url, '?') ? "&"
+					: "?",
+		     query ? query : "") >= (int)sizeof(r->url))
+		r->bad = NG_ELIMIT;
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&t, &tm));
 	http_uuid(id);
-	if (snprintf(r->url, sizeof(r->url), "%s%s%s", url,
-		     query ? (strchr(url, '?') ? "&" : "?") : "",
-		     query ? query : "") >= (int)sizeof(r->url) ||
-	    breq_add(r, "x-ms-date: %s", date) || breq_add(r, "x-ms-version: %s", BLOB_X_MS_VER) ||
-	    breq_add(r, "x-ms-client-request-id: %s", id))
-		return NG_ELIMIT;
-	return 0;
+	breq_add(r, "x-ms-date: %s", date);
+	breq_add(r, "x-ms-version: 2025-07-05");
+	breq_add(r, "x-ms-client-request-id: %s", id);
+	return r->bad;
 }
 
-int breq_prepare(struct breq *r, const struct blob_auth *a, const void *body, size_t len,
-		 struct http_req *q, struct ng_err *err)
+/* Sets r->q's body and Authorization. */
+static int breq_sign(struct breq *r, const struct blob_auth *a, const void *body, size_t len,
+		     struct ng_err *err)
 {
-	unsigned char mac[32];
+	unsigned char mac[32], b64[48];
 	const char *tok;
-	char *sts = NULL, *b64 = NULL;
+	char *sts = NULL;
 	int rc = 0;
 
-	if (a->key && (sts = blob_string_to_sign(a->account, r->method, r->url, r->h, len)) &&
-	    HMAC(EVP_sha256(), a->key, (int)a->key_len, (unsigned char *)sts, strlen(sts), mac,
-		 NULL) &&
-	    (b64 = base64_encode(mac, sizeof(mac))))
+	r->q.body = body;
+	r->q.body_len = len;
+	r->q.authorization = r->auth;
+	if (r->bad)
+		rc = ng_errf(err, NG_ELIMIT, "blob: a URL or header is too long");
+	else if (a->key && (sts = string_to_sign(a->account, r->q.method, r->url, r->h, len)) &&
+		 HMAC(EVP_sha256(), a->key, (int)a->key_len, (unsigned char *)sts, strlen(sts), mac,
+		      NULL) &&
+		 EVP_EncodeBlock(b64, mac, sizeof(mac)))
 		snprintf(r->auth, sizeof(r->auth), "SharedKey %s:%s", a->account, b64);
 	else if (a->key)
 		rc = ng_errf(err, NG_ECRYPTO, "blob: cannot sign the request");
@@ -123,29 +131,32 @@ int breq_prepare(struct breq *r, const struct blob_auth *a, const void *body, si
 		 snprintf(r->auth, sizeof(r->auth), "%s", tok) >= (int)sizeof(r->auth))
 		rc = ng_errf(err, NG_ELIMIT, "blob: the storage token is too long");
 	free(sts);
-	free(b64);
-	*q = (struct http_req){.method = r->method,
-			       .url = r->url,
-			       .headers = r->h,
-			       .authorization = r->auth,
-			       .body = body,
-			       .body_len = len,
-			       .idempotent = 1};
 	return rc;
 }
 
 int blob_call(struct http_ctx *http, const struct blob_auth *a, struct breq *r, const void *body,
 	      size_t len, struct http_resp *resp, struct ng_err *err)
 {
-	struct http_req q;
-	int rc = breq_prepare(r, a, body, len, &q, err);
+	int rc = breq_sign(r, a, body, len, err);
 	if (!rc)
-		rc = http_do(http, &q, resp, err);
+		rc = http_do(http, &r->q, resp, err);
 	if (!rc && resp->status == 401 && a->cred) { /* an expired token: one more try */
 		az_cred_invalidate(a->cred, a->resource);
-		if (!(rc = breq_prepare(r, a, body, len, &q, err)))
-			rc = http_do(http, &q, resp, err);
+		if (!(rc = breq_sign(r, a, body, len, err)))
+			rc = http_do(http, &r->q, resp, err);
 	}
+	return rc;
+}
+
+/* Runs r; a status other than want (0: any) fails naming what. */
+static int run(struct http_ctx *http, const struct blob_auth *a, struct breq *r, long want,
+	       const char *what, struct http_resp *resp, struct ng_err *err)
+{
+	http_resp_init(resp);
+	int rc = blob_call(http, a, r, strcmp(r->q.method, "PUT") ? NULL : "", 0, resp, err);
+	if (!rc && want && resp->status != want)
+		rc = http_status_err(resp, err, NG_ENET, what);
+	breq_free(r);
 	return rc;
 }
 
@@ -159,8 +170,10 @@ static int push(struct blob_range **r, size_t *n, uint64_t off, uint64_t len, st
 	return 0;
 }
 
-int blob_parse_page_list(const char *xml, struct blob_range **r, size_t *n, char *marker,
-			 struct ng_err *err)
+/* Appends the <PageRange>s of a Get Page Ranges reply to *r; strict. marker
+ * (256 bytes) gets NextMarker, "" if none. */
+static int parse_page_list(const char *xml, struct blob_range **r, size_t *n, char *marker,
+			   struct ng_err *err)
 {
 	const char *p = xml;
 	char s[20], e[20];
@@ -192,28 +205,21 @@ int blob_page_ranges(struct http_ctx *http, const struct blob_auth *a, const cha
 		     struct blob_range **out, size_t *n, struct ng_err *err)
 {
 	char marker[256] = "", q[300];
+	struct breq r;
+	struct http_resp resp;
 	int rc = 0;
 
-	*out = NULL;
+	*out = NULL; /* the caller frees *out, also on failure */
 	*n = 0;
 	for (int page = 0; !rc && (!page || *marker); page++) {
-		struct breq r;
-		struct http_resp resp;
-		snprintf(q, sizeof(q), "comp=pagelist%s%s", *marker ? "&marker=" : "", marker);
-		http_resp_init(&resp);
 		/* Azure's markers look like "2!80!MDAw...--": sent and signed as they are */
-		if (page > 10000 ||
-		    strspn(marker, "!*-._~0123456789abcdefghijklmnopqrstuvwxyz"
-				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(marker) ||
-		    breq_init(&r, "GET", url, q))
-			rc = ng_errf(err, NG_EINVAL,
-				     "Get Page Ranges: endless paging or odd marker");
-		else if (!(rc = blob_call(http, a, &r, NULL, 0, &resp, err)))
-			rc =
-			    resp.status != 200
-				? http_status_err(&resp, err, NG_ENET, "Get Page Ranges")
-				: blob_parse_page_list((char *)resp.body.data, out, n, marker, err);
-		breq_free(&r);
+		if (page > 10000 || strpbrk(marker, "&=#%+ /?"))
+			return ng_errf(err, NG_EINVAL,
+				       "Get Page Ranges: endless paging or odd marker");
+		snprintf(q, sizeof(q), "comp=pagelist%s%s", *marker ? "&marker=" : "", marker);
+		breq_init(&r, "GET", url, q);
+		if (!(rc = run(http, a, &r, 200, "Get Page Ranges", &resp, err)))
+			rc = parse_page_list((char *)resp.body.data, out, n, marker, err);
 		http_resp_free(&resp);
 	}
 	return rc;
@@ -223,7 +229,7 @@ static void hcopy(const struct http_resp *r, const char *name, char *out, size_t
 {
 	const char *v = http_resp_header(r, name);
 	snprintf(out, n, "%s", v ? v : "");
-	for (; *out; out++)
+	for (; *out; out++) /* printed in messages */
 		*out = isprint((unsigned char)*out) ? *out : '?';
 }
 
@@ -232,31 +238,22 @@ int blob_status(struct http_ctx *http, const struct blob_auth *a, const char *ur
 {
 	struct breq r;
 	struct http_resp resp;
-	const char *v;
+	char size[24];
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	http_resp_init(&resp);
-	if ((rc = breq_init(&r, "HEAD", url, NULL)))
-		rc = ng_errf(err, rc, "%s: URL too long", url);
-	else if (!(rc = blob_call(http, a, &r, NULL, 0, &resp, err)) && resp.status != 404) {
-		v = http_resp_header(&resp, "x-ms-blob-type");
+	breq_init(&r, "HEAD", url, NULL);
+	if (!(rc = run(http, a, &r, 0, "", &resp, err)) && resp.status != 404) {
 		if (resp.status != 200)
 			rc = http_status_err(&resp, err, NG_ENET, "Get Blob Properties");
-		else if (!v || strcmp(v, "PageBlob"))
-			rc = ng_errf(err, NG_EEXIST,
-				     "%s: exists and is not a page blob: not "
-				     "touching it; use another blob name",
-				     url);
 		st->exists = 1;
-		st->size =
-		    strtoull((v = http_resp_header(&resp, "Content-Length")) ? v : "0", NULL, 10);
+		hcopy(&resp, "Content-Length", size, sizeof(size));
+		st->size = strtoull(size, NULL, 10);
 		hcopy(&resp, "ETag", st->etag, sizeof(st->etag));
 		hcopy(&resp, "Last-Modified", st->last_modified, sizeof(st->last_modified));
 		hcopy(&resp, "x-ms-meta-nutapply_state", st->state, sizeof(st->state));
 		hcopy(&resp, "x-ms-meta-nutapply_volume", st->volume, sizeof(st->volume));
 	}
-	breq_free(&r);
 	http_resp_free(&resp);
 	return rc;
 }
@@ -280,19 +277,19 @@ int blob_account_from_url(const char *url, char *out, size_t n, struct ng_err *e
 	return 0;
 }
 
-/* --- the upload --- */
-
-int blob_plan(int fd, uint64_t size, struct blob_range **out, size_t *n, struct ng_err *err)
+/* The non-zero pages of the image (its data extents only) as runs, zero
+ * gaps under 4 KiB bridged (a request costs more), cut at 4 MiB. */
+static int plan(int fd, uint64_t size, struct blob_range **out, size_t *n, struct ng_err *err)
 {
 	static const uint8_t zero[BLOB_PAGE];
 	uint8_t *b = malloc(BLOB_MAX_PUT);
-	int rc = b && !(size % BLOB_PAGE) ? 0 : ng_errf(err, NG_EINVAL, "blob plan: bad arguments");
+	int rc = b ? 0 : ng_errf(err, NG_ENOMEM, "out of memory");
 	ssize_t got = 0;
 
 	*out = NULL;
 	*n = 0;
 	for (uint64_t pos = 0; !rc && pos < size; pos += (uint64_t)got / BLOB_PAGE * BLOB_PAGE) {
-		off_t d = lseek(fd, (off_t)pos, SEEK_DATA); /* holes are not read */
+		off_t d = lseek(fd, (off_t)pos, SEEK_DATA);
 		if ((d < 0 && errno == ENXIO) || d >= (off_t)size)
 			break;
 		pos = d < 0 ? pos : (uint64_t)d / BLOB_PAGE * BLOB_PAGE;
@@ -306,7 +303,6 @@ int blob_plan(int fd, uint64_t size, struct blob_range **out, size_t *n, struct 
 			uint64_t o = pos + i;
 			if (!memcmp(b + i, zero, BLOB_PAGE))
 				continue;
-			/* zero gaps under 4 KiB are sent: a request costs more */
 			if (l && o - (l->off + l->len) < 4096 &&
 			    o + BLOB_PAGE - l->off <= BLOB_MAX_PUT)
 				l->len = o + BLOB_PAGE - l->off;
@@ -322,49 +318,43 @@ struct up {
 	struct http_ctx *http;
 	const struct blob_auth *a;
 	const char *url, *bundle, *volume;
-	uint64_t size;
+	char lease[40], len[64]; /* len: Put Blob's x-ms-blob-content-length */
 	int fd;
-	char lease[40];
 	struct blob_range *todo;
-	size_t n, next, *idx;
-	uint8_t *bufs;
-	struct breq *reqs;
+	size_t n, next;
+	struct slot {
+		struct breq r;
+		size_t idx;
+		uint8_t buf[BLOB_MAX_PUT];
+	} * slots;
 	struct blob_result *res;
 };
 
 /* PUT url?query with the header lines after err (NULL-ended), the lease, and
- * for meta 1 or 2 the nutapply_* metadata: "uploading" with Put Blob's
- * headers, then "complete" once every page is there (§8.3). A status other
- * than want (0: any) fails; resp may be NULL. */
+ * for meta 1 or 2 the nutapply_* metadata: state "uploading" on Put Blob,
+ * "complete" once every page is there (§8.3). resp may be NULL. */
 static int call(struct up *u, const char *query, int meta, long want, const char *what,
 		struct http_resp *resp, struct ng_err *err, ...)
 {
-	struct http_resp local, *rp = resp ? resp : &local;
+	struct http_resp local;
 	struct breq r;
 	const char *h;
 	va_list ap;
-	int rc = breq_init(&r, "PUT", u->url, query);
+	int rc;
 
+	breq_init(&r, "PUT", u->url, query);
 	va_start(ap, err);
-	while (!rc && (h = va_arg(ap, const char *)))
-		rc = breq_add(&r, "%s", h);
+	while ((h = va_arg(ap, const char *)))
+		breq_add(&r, "%s", h);
 	va_end(ap);
-	if (!rc && meta)
-		rc = breq_add(&r, "x-ms-meta-nutapply_state: %s",
-			      meta == 1 ? "uploading" : "complete") ||
-		     breq_add(&r, "x-ms-meta-nutapply_bundle: %s", u->bundle) ||
-		     breq_add(&r, "x-ms-meta-nutapply_volume: %s", u->volume) ||
-		     (meta == 1 && (breq_add(&r, "x-ms-blob-type: PageBlob") ||
-				    breq_add(&r, "x-ms-blob-content-length: %llu",
-					     (unsigned long long)u->size)));
-	if (!rc && *u->lease)
-		rc = breq_add(&r, "x-ms-lease-id: %s", u->lease);
-	http_resp_init(rp);
-	rc = rc ? ng_errf(err, NG_ELIMIT, "%s: cannot build the request", what)
-		: blob_call(u->http, u->a, &r, "", 0, rp, err);
-	if (!rc && want && rp->status != want)
-		rc = http_status_err(rp, err, NG_ENET, what);
-	breq_free(&r);
+	if (meta) {
+		breq_add(&r, "x-ms-meta-nutapply_state: %s", meta == 1 ? "uploading" : "complete");
+		breq_add(&r, "x-ms-meta-nutapply_bundle: %s", u->bundle);
+		breq_add(&r, "x-ms-meta-nutapply_volume: %s", u->volume);
+	}
+	if (*u->lease)
+		breq_add(&r, "x-ms-lease-id: %s", u->lease);
+	rc = run(u->http, u->a, &r, want, what, resp ? resp : &local, err);
 	if (!resp)
 		http_resp_free(&local);
 	return rc;
@@ -374,16 +364,16 @@ static int call(struct up *u, const char *query, int meta, long want, const char
  * unfinished upload, refuses anything else unless replace. */
 static int claim(struct up *u, int replace, struct ng_err *err)
 {
+	const char *pb = "x-ms-blob-type: PageBlob", *s;
 	struct blob_state st;
 	struct http_resp resp;
 	struct ng_err e2;
 	char h[192], id[37];
-	const char *s;
 	long status;
 	int rc, round = 0;
 
 	while (!(rc = blob_status(u->http, u->a, u->url, &st, err)) && !st.exists) {
-		rc = call(u, NULL, 1, 0, "create page blob", &resp, err, "If-None-Match: *", NULL);
+		rc = call(u, NULL, 1, 0, "", &resp, err, pb, u->len, "If-None-Match: *", NULL);
 		status = resp.status;
 		/* 409: a retried create that landed, or a racer: look again */
 		if (!rc && status != 201 && (status != 409 || ++round == 3))
@@ -393,19 +383,19 @@ static int claim(struct up *u, int replace, struct ng_err *err)
 		if (rc || status == 201)
 			return rc;
 	}
-	if (rc || (!strcmp(st.volume, u->volume) && st.size == u->size)) {
+	if (rc || !strcmp(st.volume, u->volume)) { /* the id is the image's SHA-256 */
 		u->res->action = strcmp(st.state, "complete") ? BLOB_RESUMED : BLOB_UNCHANGED;
 		return rc;
 	}
 	if (!replace)
-		return ng_errf(
-		    err, NG_EEXIST,
-		    "%s: holds %s%s (state %s, %llu bytes, modified %s): not touching it; "
-		    "pass --replace-volume to snapshot and replace it",
-		    u->url, *st.volume ? "volume " : "data not made by nutapply", st.volume,
-		    *st.state ? st.state : "none", (unsigned long long)st.size, st.last_modified);
-	/* §8.2: lease, snapshot, replace under If-Match and the lease; once it
-	 * is marked uploading with our volume id no other run will touch it */
+		return ng_errf(err, NG_EEXIST,
+			       "%s: holds %s%s (state %s, %llu bytes, modified %s): not touching "
+			       "it; pass --replace-volume to snapshot and replace it",
+			       u->url, *st.volume ? "volume " : "data not made by nutapply",
+			       st.volume, *st.state ? st.state : "none",
+			       (unsigned long long)st.size, st.last_modified);
+	/* §8.2: lease, snapshot, replace under If-Match and the lease; marked
+	 * uploading with our volume id, no other run will touch it then */
 	http_uuid(id);
 	snprintf(h, sizeof(h), "x-ms-proposed-lease-id: %s", id);
 	if ((rc = call(u, "comp=lease", 0, 201, "lease the blob (another writer?)", NULL, err,
@@ -416,12 +406,12 @@ static int claim(struct up *u, int replace, struct ng_err *err)
 		s = http_resp_header(&resp, "x-ms-snapshot");
 		snprintf(u->res->snapshot, sizeof(u->res->snapshot), "%s", s ? s : "");
 		if (!*u->res->snapshot)
-			rc = ng_errf(err, NG_ENET, "%s: snapshot reply has no x-ms-snapshot",
-				     u->url);
+			rc = ng_errf(err, NG_ENET, "%s: no x-ms-snapshot in the reply", u->url);
 	}
 	http_resp_free(&resp);
 	snprintf(h, sizeof(h), "If-Match: %s", st.etag);
-	if (!rc && !(rc = call(u, NULL, 1, 201, "replace page blob", NULL, err, h, NULL)))
+	if (!rc &&
+	    !(rc = call(u, NULL, 1, 201, "replace page blob", NULL, err, pb, u->len, h, NULL)))
 		u->res->action = BLOB_REPLACED;
 	call(u, "comp=lease", 0, 200, "release", NULL, &e2, "x-ms-lease-action: release", NULL);
 	*u->lease = 0; /* released, or it expires within 60 s */
@@ -431,36 +421,36 @@ static int claim(struct up *u, int replace, struct ng_err *err)
 static int put_next(void *arg, int slot, struct http_req *q, struct ng_err *err)
 {
 	struct up *u = arg;
-	struct breq *r = &u->reqs[slot];
-	uint8_t *buf = u->bufs + (size_t)slot * BLOB_MAX_PUT, md5[16];
-	const struct blob_range *g = &u->todo[u->next];
-	char *b64;
+	struct slot *sl = &u->slots[slot];
+	const struct blob_range *g = &u->todo[sl->idx = u->next];
+	unsigned char md5[16], b64[28];
 	int rc;
 
-	if (u->next >= u->n)
+	if (u->next++ >= u->n)
 		return 0;
-	u->idx[slot] = u->next++;
-	if (pread(u->fd, buf, g->len, (off_t)g->off) != (ssize_t)g->len)
+	if (pread(u->fd, sl->buf, g->len, (off_t)g->off) != (ssize_t)g->len)
 		return ng_errf(err, NG_EIO, "volume image: read at %llu failed",
 			       (unsigned long long)g->off);
-	EVP_Digest(buf, g->len, md5, NULL, EVP_md5(), NULL);
-	rc = !(b64 = base64_encode(md5, sizeof(md5))) || breq_init(r, "PUT", u->url, "comp=page") ||
-	     breq_add(r, "x-ms-range: bytes=%llu-%llu", (unsigned long long)g->off,
-		      (unsigned long long)(g->off + g->len - 1)) ||
-	     breq_add(r, "x-ms-page-write: update") || breq_add(r, "Content-MD5: %s", b64);
-	free(b64);
-	if (rc)
-		return ng_errf(err, NG_ENOMEM, "Put Page: cannot build the request");
-	return (rc = breq_prepare(r, u->a, buf, g->len, q, err)) ? rc : 1;
+	EVP_Digest(sl->buf, g->len, md5, NULL, EVP_md5(), NULL);
+	EVP_EncodeBlock(b64, md5, sizeof(md5));
+	breq_init(&sl->r, "PUT", u->url, "comp=page");
+	breq_add(&sl->r, "x-ms-range: bytes=%llu-%llu", (unsigned long long)g->off,
+		 (unsigned long long)(g->off + g->len - 1));
+	breq_add(&sl->r, "x-ms-page-write: update");
+	breq_add(&sl->r, "Content-MD5: %s", b64);
+	if ((rc = breq_sign(&sl->r, u->a, sl->buf, g->len, err)))
+		return rc;
+	*q = sl->r.q;
+	return 1;
 }
 
 static int put_done(void *arg, int slot, const struct http_resp *resp, struct ng_err *err)
 {
 	struct up *u = arg;
-	const struct blob_range *g = &u->todo[u->idx[slot]];
+	const struct blob_range *g = &u->todo[u->slots[slot].idx];
 	char what[64];
 
-	breq_free(&u->reqs[slot]);
+	breq_free(&u->slots[slot].r);
 	snprintf(what, sizeof(what), "Put Page at %llu", (unsigned long long)g->off);
 	if (resp->status != 201)
 		return http_status_err(resp, err, NG_ENET, what);
@@ -474,25 +464,21 @@ int blob_upload_volume(struct http_ctx *http, const struct blob_auth *auth, cons
 {
 	int par = opts && opts->parallel > 0 ? (opts->parallel < 64 ? opts->parallel : 64) : 8;
 	struct up u = {http, auth, url, bundle_id, volume_id, .res = res};
-	struct blob_range *plan = NULL, *srv = NULL;
+	struct blob_range *pl = NULL, *srv = NULL;
 	size_t np = 0, ns = 0, j = 0;
-	struct stat sb;
+	struct stat sb = {0};
 	uint64_t total = 0;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
 	if ((u.fd = open(image_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(u.fd, &sb) ||
-	    !S_ISREG(sb.st_mode) || !sb.st_size || sb.st_size % BLOB_PAGE)
-		rc = ng_errf(err, NG_EIO,
-			     "%s: not a volume image (a file of a multiple of 512 bytes)",
+	    !sb.st_size || sb.st_size % BLOB_PAGE)
+		rc = ng_errf(err, NG_EIO, "%s: not a volume image (a multiple of 512 bytes)",
 			     image_path);
-	u.size = rc ? 0 : (uint64_t)sb.st_size;
-	u.bufs = malloc((size_t)par * BLOB_MAX_PUT);
-	u.reqs = calloc((size_t)par, sizeof(*u.reqs));
-	u.idx = calloc((size_t)par, sizeof(*u.idx));
-	if (!rc && (!u.bufs || !u.reqs || !u.idx))
+	snprintf(u.len, sizeof(u.len), "x-ms-blob-content-length: %lld", (long long)sb.st_size);
+	if (!rc && !(u.slots = calloc((size_t)par, sizeof(*u.slots))))
 		rc = ng_errf(err, NG_ENOMEM, "out of memory");
-	if (rc || (rc = blob_plan(u.fd, u.size, &plan, &np, err)) ||
+	if (rc || (rc = plan(u.fd, (uint64_t)sb.st_size, &pl, &np, err)) ||
 	    (rc = claim(&u, opts && opts->replace, err)) || res->action == BLOB_UNCHANGED ||
 	    (res->action == BLOB_RESUMED &&
 	     (rc = blob_page_ranges(http, auth, url, &srv, &ns, err))))
@@ -500,15 +486,15 @@ int blob_upload_volume(struct http_ctx *http, const struct blob_auth *auth, cons
 	/* resumed: send only what Get Page Ranges lacks (each Put Page is atomic
 	 * and the service checked its Content-MD5) */
 	for (size_t i = 0; i < np; i++) {
-		while (j < ns && srv[j].off + srv[j].len <= plan[i].off)
+		while (j < ns && srv[j].off + srv[j].len <= pl[i].off)
 			j++;
-		if (j == ns || srv[j].off > plan[i].off ||
-		    srv[j].off + srv[j].len < plan[i].off + plan[i].len) {
-			total += plan[i].len;
-			plan[u.n++] = plan[i];
+		if (j == ns || srv[j].off > pl[i].off ||
+		    srv[j].off + srv[j].len < pl[i].off + pl[i].len) {
+			total += pl[i].len;
+			pl[u.n++] = pl[i];
 		}
 	}
-	u.todo = plan;
+	u.todo = pl;
 	progress_begin("upload", total);
 	rc = http_multi_run(http, par, put_next, put_done, &u, err);
 	progress_end();
@@ -517,10 +503,8 @@ int blob_upload_volume(struct http_ctx *http, const struct blob_auth *auth, cons
 out:
 	if (u.fd >= 0)
 		close(u.fd);
-	free(u.bufs);
-	free(u.reqs);
-	free(u.idx);
-	free(plan);
+	free(u.slots);
+	free(pl);
 	free(srv);
 	return rc;
 }
