@@ -37,7 +37,7 @@ static char *string_to_sign(const char *account, const char *method, const char 
 			    const char *const *headers, size_t body_len)
 {
 	const char *p = strstr(url, "://") ? strstr(url, "://") + 3 : url;
-	const char *path = strchr(p, '/') ? strchr(p, '/') : "/";
+	const char *path = p + strcspn(p, "/");
 	struct buf b;
 
 	buf_init(&b, 0);
@@ -52,7 +52,8 @@ static char *string_to_sign(const char *account, const char *method, const char 
 	for (const char *const *h = headers; *h; h++) /* lower-case names */
 		if (!strncmp(*h, "x-ms-", 5))
 			buf_printf(&b, "%.*s:%s\n", (int)strcspn(*h, ":"), *h, value(*h));
-	buf_printf(&b, "/%s%.*s", account, (int)strcspn(path, "?"), path);
+	buf_printf(&b, "/%s", account);
+	buf_append(&b, path, strcspn(path, "?"));
 	/* query parameters as "\nname:value": ours come sorted and unencoded */
 	for (const char *q = path + strcspn(path, "?"); *q; q++)
 		buf_printf(&b, "%c", *q == '?' || *q == '&' ? '\n' : *q == '=' ? ':' : *q);
@@ -320,6 +321,7 @@ struct up {
 	const char *url, *bundle, *volume;
 	char lease[40], len[64]; /* len: Put Blob's x-ms-blob-content-length */
 	int fd;
+	uint64_t size;
 	struct blob_range *todo;
 	size_t n, next;
 	struct slot {
@@ -383,7 +385,7 @@ static int claim(struct up *u, int replace, struct ng_err *err)
 		if (rc || status == 201)
 			return rc;
 	}
-	if (rc || !strcmp(st.volume, u->volume)) { /* the id is the image's SHA-256 */
+	if (rc || (!strcmp(st.volume, u->volume) && st.size == u->size)) {
 		u->res->action = strcmp(st.state, "complete") ? BLOB_RESUMED : BLOB_UNCHANGED;
 		return rc;
 	}
@@ -475,10 +477,12 @@ int blob_upload_volume(struct http_ctx *http, const struct blob_auth *auth, cons
 	    !sb.st_size || sb.st_size % BLOB_PAGE)
 		rc = ng_errf(err, NG_EIO, "%s: not a volume image (a multiple of 512 bytes)",
 			     image_path);
-	snprintf(u.len, sizeof(u.len), "x-ms-blob-content-length: %lld", (long long)sb.st_size);
+	u.size = (uint64_t)sb.st_size;
+	snprintf(u.len, sizeof(u.len), "x-ms-blob-content-length: %llu",
+		 (unsigned long long)u.size);
 	if (!rc && !(u.slots = calloc((size_t)par, sizeof(*u.slots))))
 		rc = ng_errf(err, NG_ENOMEM, "out of memory");
-	if (rc || (rc = plan(u.fd, (uint64_t)sb.st_size, &pl, &np, err)) ||
+	if (rc || (rc = plan(u.fd, u.size, &pl, &np, err)) ||
 	    (rc = claim(&u, opts && opts->replace, err)) || res->action == BLOB_UNCHANGED ||
 	    (res->action == BLOB_RESUMED &&
 	     (rc = blob_page_ranges(http, auth, url, &srv, &ns, err))))
