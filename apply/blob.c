@@ -91,11 +91,8 @@ int breq_init(struct breq *r, const char *method, const char *url, const char *q
 
 	memset(r, 0, sizeof(*r));
 	r->q = (struct http_req){.method = method, .url = r->url, .headers = r->h, .idempotent = 1};
-	if (snprintf(r->url, sizeof(r->url), "%s%s%s", url,
-		     !query		? ""
-		     : strchr(url, '?') ? "&"
-					: "?",
-		     query ? query : "") >= (int)sizeof(r->url))
+	if (snprintf(r->url, sizeof(r->url), "%s%s%s", url, query ? "?" : "", query ? query : "") >=
+	    (int)sizeof(r->url))
 		r->bad = NG_ELIMIT;
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&t, &tm));
 	http_uuid(id);
