@@ -77,10 +77,11 @@ static void test_page_list(void)
 	struct blob_range *r;
 	size_t n;
 	char m[256];
-	const char *ok = "<?xml version=\"1.0\"?><PageList><PageRange><Start>0</Start><End>4095</End>"
-			 "</PageRange><PageRange><Start>4096</Start><End>8191</End></PageRange>"
-			 "<PageRange><Start>1048576</Start><End>1049087</End></PageRange>"
-			 "<NextMarker>abc</NextMarker></PageList>";
+	const char *ok =
+	    "<?xml version=\"1.0\"?><PageList><PageRange><Start>0</Start><End>4095</End>"
+	    "</PageRange><PageRange><Start>4096</Start><End>8191</End></PageRange>"
+	    "<PageRange><Start>1048576</Start><End>1049087</End></PageRange>"
+	    "<NextMarker>abc</NextMarker></PageList>";
 	r = NULL;
 	n = 0;
 	CU_ASSERT_EQUAL(parse_page_list(ok, &r, &n, m, &err), 0);
@@ -90,8 +91,9 @@ static void test_page_list(void)
 	CU_ASSERT_STRING_EQUAL(m, "abc");
 	/* a second page appends, merging with the last range */
 	CU_ASSERT_EQUAL(parse_page_list("<PageList>\n <PageRange>\n  <Start>1049088</Start>\n"
-					     "  <End>1049599</End>\n </PageRange>\n</PageList>",
-					     &r, &n, m, &err), 0);
+					"  <End>1049599</End>\n </PageRange>\n</PageList>",
+					&r, &n, m, &err),
+			0);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT(r[1].off == 1048576 && r[1].len == 1024);
 	CU_ASSERT_STRING_EQUAL(m, "");
@@ -118,8 +120,9 @@ static void test_page_list(void)
 
 static void test_shared_key(void)
 {
-	const char *key64 = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTO"
-			    "tr/KBHBeksoGMGw==";
+	const char *key64 =
+	    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTO"
+	    "tr/KBHBeksoGMGw==";
 	const char *hdrs[] = {"x-ms-date: Wed, 25 Nov 2026 14:20:47 GMT",
 			      "x-ms-version: 2025-07-05", NULL};
 	struct ng_err err;
@@ -127,11 +130,12 @@ static void test_shared_key(void)
 	size_t kl;
 	unsigned int ml;
 	char *sts = string_to_sign("devstoreaccount1", "PUT",
-					"https://127.0.0.1:38143/devstoreaccount1/vol?restype=container",
-					hdrs, 0);
-	CU_ASSERT_STRING_EQUAL(sts, "PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:Wed, 25 Nov 2026 14:20:47 "
-				    "GMT\nx-ms-version:2025-07-05\n/devstoreaccount1/"
-				    "devstoreaccount1/vol\nrestype:container");
+				   "https://127.0.0.1:38143/devstoreaccount1/vol?restype=container",
+				   hdrs, 0);
+	CU_ASSERT_STRING_EQUAL(sts,
+			       "PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:Wed, 25 Nov 2026 14:20:47 "
+			       "GMT\nx-ms-version:2025-07-05\n/devstoreaccount1/"
+			       "devstoreaccount1/vol\nrestype:container");
 	CU_ASSERT_EQUAL_FATAL(base64_decode(key64, strlen(key64), &key, &kl, &err), 0);
 	HMAC(EVP_sha256(), key, (int)kl, (unsigned char *)sts, strlen(sts), mac, &ml);
 	char *sig = base64_encode(mac, ml);
@@ -149,9 +153,9 @@ static void test_shared_key(void)
 			    "x-ms-version: 2025-07-05",
 			    NULL};
 	sts = string_to_sign("devstoreaccount1", "PUT",
-				  "http://127.0.0.1:10000/devstoreaccount1/nutimages/"
-				  "encfs.img?comp=page",
-				  h2, 4194304);
+			     "http://127.0.0.1:10000/devstoreaccount1/nutimages/"
+			     "encfs.img?comp=page",
+			     h2, 4194304);
 	CU_ASSERT_STRING_EQUAL(sts, "PUT\n\n\n4194304\nM==\n\n\n\n\n\n\n\n"
 				    "x-ms-date:Tue, 24 Nov 2026 20:00:00 GMT\nx-ms-lease-id:L\n"
 				    "x-ms-page-write:update\nx-ms-range:bytes=0-4194303\n"
@@ -164,11 +168,12 @@ static void test_account(void)
 {
 	struct ng_err err;
 	char a[64];
-	CU_ASSERT_EQUAL(blob_account_from_url("https://acct.blob.core.windows.net/c/b", a,
-					      sizeof(a), &err), 0);
+	CU_ASSERT_EQUAL(
+	    blob_account_from_url("https://acct.blob.core.windows.net/c/b", a, sizeof(a), &err), 0);
 	CU_ASSERT_STRING_EQUAL(a, "acct");
-	CU_ASSERT_EQUAL(blob_account_from_url("https://127.0.0.1:1/devstoreaccount1/c/b", a,
-					      sizeof(a), &err), 0);
+	CU_ASSERT_EQUAL(
+	    blob_account_from_url("https://127.0.0.1:1/devstoreaccount1/c/b", a, sizeof(a), &err),
+	    0);
 	CU_ASSERT_STRING_EQUAL(a, "devstoreaccount1");
 	CU_ASSERT_NOT_EQUAL(blob_account_from_url("ftp://x/y", a, sizeof(a), &err), 0);
 	CU_ASSERT_NOT_EQUAL(blob_account_from_url("https://hostonly", a, sizeof(a), &err), 0);
