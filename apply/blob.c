@@ -1,8 +1,9 @@
-/* blob.c: page blob requests (Shared Key or bearer), status, page lists.
- * The upload itself is in blob_upload.c. azure-rest.md §1. */
-#include "blob.h"
-
+/* blob.c: the volume page blob: Blob requests (Shared Key or bearer), Get
+ * Page Ranges, status and the upload (azure-rest.md §1, §8). */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdarg.h>
@@ -10,497 +11,501 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "../bundle-format/codec.h"
+#include "../bundle-format/progress.h"
 #include "blob_req.h"
 
-/* --- Shared Key (azure-rest.md §1.10) --- */
-
-static const char *hdr_val(const char *const *h, const char *name)
+static const char *value(const char *line)
 {
-	size_t n = strlen(name);
-	for (; h && *h; h++)
-		if (!strncasecmp(*h, name, n) && (*h)[n] == ':') {
-			const char *v = *h + n + 1;
-			while (*v == ' ')
-				v++;
-			return v;
-		}
+	const char *c = strchr(line, ':');
+	return c ? c + 1 + strspn(c + 1, " ") : "";
+}
+
+static const char *hval(const char *const *h, const char *name)
+{
+	for (size_t n = strlen(name); *h; h++)
+		if (!strncasecmp(*h, name, n) && (*h)[n] == ':')
+			return value(*h);
 	return "";
 }
 
-static int cmp_str(const void *a, const void *b)
+/* The Shared Key string-to-sign (§1.10) of a request with sorted headers. */
+static char *string_to_sign(const char *account, const char *method, const char *url,
+			    const char *const *headers, size_t body_len)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void pct_decode(const char *s, size_t n, struct buf *o)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
-		    isxdigit((unsigned char)s[i + 2])) {
-			char h[3] = {s[i + 1], s[i + 2], 0};
-			char c = (char)strtol(h, NULL, 16);
-			buf_append(o, &c, 1);
-			i += 2;
-		} else {
-			buf_append(o, &s[i], 1);
-		}
-	}
-}
-
-char *blob_string_to_sign(const char *account, const char *method, const char *url,
-			  const char *const *headers, size_t body_len)
-{
-	static const char *const std[] = {"Content-Encoding",
-					  "Content-Language",
-					  NULL,
-					  "Content-MD5",
-					  "Content-Type",
-					  "Date",
-					  "If-Modified-Since",
-					  "If-Match",
-					  "If-None-Match",
-					  "If-Unmodified-Since",
-					  "Range"};
+	const char *p = strstr(url, "://") ? strstr(url, "://") + 3 : url;
+	const char *path = p + strcspn(p, "/");
 	struct buf b;
-	char *xms[64], *qs[32];
-	int nx = 0, nq = 0;
-	const char *p = strstr(url, "://"), *path, *q;
 
 	buf_init(&b, 0);
-	buf_printf(&b, "%s\n", method);
-	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++) {
-		if (!std[i]) {
-			if (body_len)
-				buf_printf(&b, "%zu", body_len);
-			buf_puts(&b, "\n");
-		} else {
-			buf_printf(&b, "%s\n", hdr_val(headers, std[i]));
-		}
-	}
-	for (const char *const *h = headers; h && *h && nx < 64; h++) {
-		if (strncasecmp(*h, "x-ms-", 5))
-			continue;
-		const char *c = strchr(*h, ':');
-		if (!c)
-			continue;
-		struct buf l;
-		buf_init(&l, 0);
-		for (const char *s = *h; s < c; s++)
-			buf_printf(&l, "%c", tolower((unsigned char)*s));
-		buf_puts(&l, ":");
-		/* value: trimmed, inner whitespace runs collapsed to one space */
-		const char *v = c + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		int sp = 0;
-		for (; *v; v++) {
-			if (*v == ' ' || *v == '\t') {
-				sp = 1;
-				continue;
-			}
-			if (sp)
-				buf_puts(&l, " ");
-			sp = 0;
-			buf_append(&l, v, 1);
-		}
-		xms[nx++] = buf_steal(&l);
-	}
-	qsort(xms, (size_t)nx, sizeof(char *), cmp_str);
-	for (int i = 0; i < nx; i++) {
-		buf_printf(&b, "%s\n", xms[i]);
-		free(xms[i]);
-	}
-	p = p ? p + 3 : url;
-	path = strchr(p, '/');
-	if (!path)
-		path = "/";
-	q = strchr(path, '?');
-	buf_printf(&b, "/%s%.*s", account, (int)(q ? (size_t)(q - path) : strlen(path)), path);
-	for (const char *s = q ? q + 1 : NULL; s && *s && nq < 32;) {
-		const char *amp = strchr(s, '&'), *end = amp ? amp : s + strlen(s);
-		const char *eq = memchr(s, '=', (size_t)(end - s));
-		struct buf l;
-		buf_init(&l, 0);
-		for (const char *c = s; c < (eq ? eq : end); c++)
-			buf_printf(&l, "%c", tolower((unsigned char)*c));
-		buf_puts(&l, ":");
-		if (eq)
-			pct_decode(eq + 1, (size_t)(end - eq - 1), &l);
-		qs[nq++] = buf_steal(&l);
-		s = amp ? amp + 1 : end;
-	}
-	qsort(qs, (size_t)nq, sizeof(char *), cmp_str);
-	for (int i = 0; i < nq; i++) {
-		buf_printf(&b, "\n%s", qs[i]);
-		free(qs[i]);
-	}
+	/* VERB, Content-Encoding, -Language, -Length (empty for 0), -MD5, -Type,
+	 * Date, If-Modified-Since, If-Match, If-None-Match, If-Unmodified-Since,
+	 * Range: we send only Content-MD5 and If-(None-)Match of these */
+	buf_printf(&b, "%s\n\n\n", method);
+	if (body_len)
+		buf_printf(&b, "%zu", body_len);
+	buf_printf(&b, "\n%s\n\n\n\n%s\n%s\n\n\n", hval(headers, "Content-MD5"),
+		   hval(headers, "If-Match"), hval(headers, "If-None-Match"));
+	for (const char *const *h = headers; *h; h++) /* lower-case names */
+		if (!strncmp(*h, "x-ms-", 5))
+			buf_printf(&b, "%.*s:%s\n", (int)strcspn(*h, ":"), *h, value(*h));
+	buf_printf(&b, "/%s", account);
+	buf_append(&b, path, strcspn(path, "?"));
+	/* query parameters as "\nname:value": ours come sorted and unencoded */
+	for (const char *q = path + strcspn(path, "?"); *q; q++)
+		buf_printf(&b, "%c", *q == '?' || *q == '&' ? '\n' : *q == '=' ? ':' : *q);
 	return b.oom ? (buf_free(&b), NULL) : buf_steal(&b);
 }
 
-/* --- request builder --- */
-
 void breq_free(struct breq *r)
 {
-	for (int i = 0; i < r->n; i++)
-		free(r->h[i]);
-	if (r->auth) {
-		OPENSSL_cleanse(r->auth, strlen(r->auth));
-		free(r->auth);
-	}
-	free(r->url);
-	memset(r, 0, sizeof(*r));
+	OPENSSL_cleanse(r->auth, sizeof(r->auth));
 }
 
 int breq_add(struct breq *r, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
-	if (r->n >= BREQ_MAX_HDRS)
-		return NG_EINTERNAL;
-	va_start(ap, fmt);
-	int k = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (k < 0)
-		return NG_ENOMEM;
-	r->h[r->n++] = s;
-	r->h[r->n] = NULL;
+	int i = r->n, k = -1;
+
+	if (i < (int)(sizeof(r->hb) / sizeof(r->hb[0]))) {
+		va_start(ap, fmt);
+		k = vsnprintf(r->hb[i], sizeof(r->hb[i]), fmt, ap);
+		va_end(ap);
+	}
+	if (k < 0 || k >= (int)sizeof(r->hb[0])) /* sticky: blob_call fails */
+		return r->bad = NG_ELIMIT;
+	for (; i > 0 && strcmp(r->h[i - 1], r->hb[r->n]) > 0; i--) /* Shared Key signs in order */
+		r->h[i] = r->h[i - 1];
+	r->h[i] = r->hb[r->n++];
 	return 0;
 }
 
 int breq_init(struct breq *r, const char *method, const char *url, const char *query)
 {
-	char date[64];
+	char date[64], id[37];
 	time_t t = time(NULL);
 	struct tm tm;
 
 	memset(r, 0, sizeof(*r));
-	r->method = method;
-	if (asprintf(&r->url, "%s%s%s", url, query ? (strchr(url, '?') ? "&" : "?") : "",
-		     query ? query : "") < 0) {
-		r->url = NULL;
-		return NG_ENOMEM;
-	}
-	gmtime_r(&t, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	char id[37];
+	r->q = (struct http_req){.method = method, .url = r->url, .headers = r->h, .idempotent = 1};
+	if (snprintf(r->url, sizeof(r->url), "%s%s%s", url, query ? "?" : "", query ? query : "") >=
+	    (int)sizeof(r->url))
+		r->bad = NG_ELIMIT;
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&t, &tm));
 	http_uuid(id);
-	if (breq_add(r, "x-ms-date: %s", date) || breq_add(r, "x-ms-version: %s", BLOB_X_MS_VER) ||
-	    breq_add(r, "x-ms-client-request-id: %s", id))
-		return NG_ENOMEM;
-	return 0;
+	breq_add(r, "x-ms-date: %s", date);
+	breq_add(r, "x-ms-version: 2025-07-05");
+	breq_add(r, "x-ms-client-request-id: %s", id);
+	return r->bad;
 }
 
-int breq_sign(struct breq *r, const struct blob_auth *a, size_t body_len, struct ng_err *err)
+/* Sets r->q's body and Authorization. */
+static int breq_sign(struct breq *r, const struct blob_auth *a, const void *body, size_t len,
+		     struct ng_err *err)
 {
+	unsigned char mac[32], b64[48];
 	const char *tok;
-	int rc;
+	char *sts = NULL;
+	int rc = 0;
 
-	if (a->key) {
-		unsigned char mac[32];
-		unsigned int ml = 0;
-		char *sts = blob_string_to_sign(a->account, r->method, r->url,
-						(const char *const *)r->h, body_len);
-		if (!sts)
-			return ng_errf(err, NG_ENOMEM, "blob: out of memory");
-		if (!HMAC(EVP_sha256(), a->key, (int)a->key_len, (unsigned char *)sts, strlen(sts),
-			  mac, &ml)) {
-			free(sts);
-			return ng_err_openssl(err, NG_ECRYPTO, "blob: HMAC-SHA256");
-		}
-		free(sts);
-		char *b64 = base64_encode(mac, ml);
-		if (!b64 || asprintf(&r->auth, "SharedKey %s:%s", a->account, b64) < 0) {
-			free(b64);
-			r->auth = NULL;
-			return ng_errf(err, NG_ENOMEM, "blob: out of memory");
-		}
-		free(b64);
-		return 0;
-	}
-	if (!a->cred)
-		return ng_errf(err, NG_EINVAL,
-			       "blob: no credential: give an account key or a token");
-	if ((rc = az_cred_authorization(a->cred, a->resource, &tok, err)))
-		return rc;
-	if (!(r->auth = strdup(tok)))
-		return ng_errf(err, NG_ENOMEM, "blob: out of memory");
-	return 0;
-}
-
-void breq_fill(const struct breq *r, struct http_req *q, const void *body, size_t len,
-	       int idempotent)
-{
-	memset(q, 0, sizeof(*q));
-	q->method = r->method;
-	q->url = r->url;
-	q->headers = (const char *const *)r->h;
-	q->authorization = r->auth;
-	q->body = body;
-	q->body_len = len;
-	q->idempotent = idempotent;
+	r->q.body = body;
+	r->q.body_len = len;
+	r->q.authorization = r->auth;
+	if (r->bad)
+		rc = ng_errf(err, NG_ELIMIT, "blob: a URL or header is too long");
+	else if (a->key && (sts = string_to_sign(a->account, r->q.method, r->url, r->h, len)) &&
+		 HMAC(EVP_sha256(), a->key, (int)a->key_len, (unsigned char *)sts, strlen(sts), mac,
+		      NULL) &&
+		 EVP_EncodeBlock(b64, mac, sizeof(mac)))
+		snprintf(r->auth, sizeof(r->auth), "SharedKey %s:%s", a->account, b64);
+	else if (a->key)
+		rc = ng_errf(err, NG_ECRYPTO, "blob: cannot sign the request");
+	else if (!a->cred)
+		rc = ng_errf(err, NG_EINVAL, "blob: no credential: give an account key or a token");
+	else if (!(rc = az_cred_authorization(a->cred, a->resource, &tok, err)) &&
+		 snprintf(r->auth, sizeof(r->auth), "%s", tok) >= (int)sizeof(r->auth))
+		rc = ng_errf(err, NG_ELIMIT, "blob: the storage token is too long");
+	free(sts);
+	return rc;
 }
 
 int blob_call(struct http_ctx *http, const struct blob_auth *a, struct breq *r, const void *body,
 	      size_t len, struct http_resp *resp, struct ng_err *err)
 {
-	struct http_req q;
-	int rc;
-
-	if ((rc = breq_sign(r, a, len, err)))
-		return rc;
-	breq_fill(r, &q, body, len, 1);
-	rc = http_do(http, &q, resp, err);
-	if (!rc && resp->status == 401 && a->cred) {
-		/* an expired or revoked token: one fresh token, one more try */
+	int rc = breq_sign(r, a, body, len, err);
+	if (!rc)
+		rc = http_do(http, &r->q, resp, err);
+	if (!rc && resp->status == 401 && a->cred) { /* an expired token: one more try */
 		az_cred_invalidate(a->cred, a->resource);
-		OPENSSL_cleanse(r->auth, strlen(r->auth));
-		free(r->auth);
-		r->auth = NULL;
-		if ((rc = breq_sign(r, a, len, err)))
-			return rc;
-		breq_fill(r, &q, body, len, 1);
-		rc = http_do(http, &q, resp, err);
+		if (!(rc = breq_sign(r, a, body, len, err)))
+			rc = http_do(http, &r->q, resp, err);
 	}
 	return rc;
 }
 
-/* --- page lists --- */
-
-static int parse_u64(const char *s, const char *end, uint64_t *v)
+/* Runs r; a status other than want (0: any) fails naming what. */
+static int run(struct http_ctx *http, const struct blob_auth *a, struct breq *r, long want,
+	       const char *what, struct http_resp *resp, struct ng_err *err)
 {
-	uint64_t x = 0;
-	if (s == end || end - s > 19)
-		return -1;
-	for (; s < end; s++) {
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		x = x * 10 + (uint64_t)(*s - '0');
-	}
-	*v = x;
+	http_resp_init(resp);
+	int rc = blob_call(http, a, r, strcmp(r->q.method, "PUT") ? NULL : "", 0, resp, err);
+	if (!rc && want && resp->status != want)
+		rc = http_status_err(resp, err, NG_ENET, what);
+	breq_free(r);
+	return rc;
+}
+
+static int push(struct blob_range **r, size_t *n, uint64_t off, uint64_t len, struct ng_err *err)
+{
+	void *t = realloc(*r, (*n + 1) * sizeof(**r));
+	if (!t)
+		return ng_errf(err, NG_ENOMEM, "out of memory");
+	*r = t;
+	(*r)[(*n)++] = (struct blob_range){off, len};
 	return 0;
 }
 
-static const char *tag(const char *p, const char *name, const char **vs, const char **ve)
+/* Appends the <PageRange>s of a Get Page Ranges reply to *r; strict. marker
+ * (256 bytes) gets NextMarker, "" if none. */
+static int parse_page_list(const char *xml, struct blob_range **r, size_t *n, char *marker,
+			   struct ng_err *err)
 {
-	char open[32], close[32];
-	const char *a, *b;
-	snprintf(open, sizeof(open), "<%s>", name);
-	snprintf(close, sizeof(close), "</%s>", name);
-	if (!(a = strstr(p, open)) || !(b = strstr(a, close)))
-		return NULL;
-	*vs = a + strlen(open);
-	*ve = b;
-	return b + strlen(close);
-}
+	const char *p = xml;
+	char s[20], e[20];
+	int k = 0, rc = 0;
+	uint64_t o, end;
 
-int blob_parse_page_list(const char *xml, struct blob_range **out, size_t *n, char *marker,
-			 struct ng_err *err)
-{
-	struct blob_range *r = NULL;
-	size_t cnt = 0, cap = 0;
-	const char *p = xml, *vs, *ve, *pr;
-
-	*out = NULL;
-	*n = 0;
-	marker[0] = 0;
-	while ((pr = strstr(p, "<PageRange>"))) {
-		const char *q = pr + 11, *prend = strstr(q, "</PageRange>");
-		uint64_t s, e;
-		if (!prend || !(q = tag(q, "Start", &vs, &ve)) || q > prend ||
-		    parse_u64(vs, ve, &s) || !(q = tag(q, "End", &vs, &ve)) || q > prend ||
-		    parse_u64(vs, ve, &e) || e < s || s % BLOB_PAGE || (e + 1) % BLOB_PAGE) {
-			free(r);
+	for (*marker = 0; !rc && (p = strstr(p, "<PageRange>")); p += k, k = 0) {
+		struct blob_range *l = *n ? &(*r)[*n - 1] : NULL;
+		if (sscanf(p,
+			   "<PageRange> <Start>%19[0-9]</Start> <End>%19[0-9]</End> </PageRange>%n",
+			   s, e, &k) != 2 ||
+		    !k || (o = strtoull(s, NULL, 10)) % BLOB_PAGE ||
+		    (end = strtoull(e, NULL, 10)) < o || (end + 1) % BLOB_PAGE ||
+		    (l && o < l->off + l->len))
 			return ng_errf(err, NG_EINVAL,
-				       "Get Page Ranges: malformed <PageRange> in the reply");
-		}
-		if (cnt && s < r[cnt - 1].off + r[cnt - 1].len) {
-			free(r);
-			return ng_errf(err, NG_EINVAL,
-				       "Get Page Ranges: ranges overlap or are out of order");
-		}
-		if (cnt && s == r[cnt - 1].off + r[cnt - 1].len) {
-			r[cnt - 1].len += e + 1 - s; /* Azurite lists each write apart */
-		} else {
-			if (cnt == cap) {
-				cap = cap ? cap * 2 : 64;
-				void *t = realloc(r, cap * sizeof(*r));
-				if (!t) {
-					free(r);
-					return ng_errf(err, NG_ENOMEM, "out of memory");
-				}
-				r = t;
-			}
-			r[cnt].off = s;
-			r[cnt].len = e + 1 - s;
-			cnt++;
-		}
-		p = prend;
+				       "Get Page Ranges: a malformed, unaligned or "
+				       "unordered <PageRange> in the reply");
+		if (l && o == l->off + l->len)
+			l->len += end + 1 - o; /* Azurite lists each write apart */
+		else
+			rc = push(r, n, o, end + 1 - o, err);
 	}
-	if (tag(xml, "NextMarker", &vs, &ve) && ve - vs < 255)
-		snprintf(marker, 256, "%.*s", (int)(ve - vs), vs);
-	*out = r;
-	*n = cnt;
-	return 0;
+	if ((p = strstr(xml, "<NextMarker>")))
+		sscanf(p, "<NextMarker>%255[^<]", marker);
+	return rc;
 }
 
 int blob_page_ranges(struct http_ctx *http, const struct blob_auth *a, const char *url,
 		     struct blob_range **out, size_t *n, struct ng_err *err)
 {
-	char marker[256] = "", q[400];
-	struct blob_range *all = NULL;
-	size_t cnt = 0;
+	char marker[256] = "", q[300];
+	struct breq r;
+	struct http_resp resp;
 	int rc = 0;
 
-	*out = NULL;
+	*out = NULL; /* the caller frees *out, also on failure */
 	*n = 0;
-	for (int page = 0; page < 10000; page++) {
-		struct breq r;
-		struct http_resp resp;
-		struct blob_range *part;
-		size_t pn;
-		snprintf(q, sizeof(q), "comp=pagelist%s%s", marker[0] ? "&marker=" : "", marker);
-		http_resp_init(&resp);
-		if (breq_init(&r, "GET", url, q)) {
-			rc = ng_errf(err, NG_ENOMEM, "out of memory");
-		} else if (!(rc = blob_call(http, a, &r, NULL, 0, &resp, err))) {
-			if (resp.status != 200)
-				rc = http_status_err(&resp, err, NG_ENET, "Get Page Ranges");
-			else if (!(rc = blob_parse_page_list((const char *)resp.body.data, &part,
-							     &pn, marker, err))) {
-				void *t = realloc(all, (cnt + pn + 1) * sizeof(*all));
-				if (!t) {
-					rc = ng_errf(err, NG_ENOMEM, "out of memory");
-				} else {
-					all = t;
-					for (size_t i = 0; i < pn; i++) {
-						if (cnt && part[i].off ==
-							       all[cnt - 1].off + all[cnt - 1].len)
-							all[cnt - 1].len += part[i].len;
-						else
-							all[cnt++] = part[i];
-					}
-				}
-				free(part);
-			}
-		}
-		breq_free(&r);
+	for (int page = 0; !rc && (!page || *marker); page++) {
+		/* Azure's markers look like "2!80!MDAw...--": sent and signed as they are */
+		if (page > 10000 || strpbrk(marker, "&=#%+ /?"))
+			return ng_errf(err, NG_EINVAL,
+				       "Get Page Ranges: endless paging or odd marker");
+		snprintf(q, sizeof(q), "comp=pagelist%s%s", *marker ? "&marker=" : "", marker);
+		breq_init(&r, "GET", url, q);
+		if (!(rc = run(http, a, &r, 200, "Get Page Ranges", &resp, err)))
+			rc = parse_page_list((char *)resp.body.data, out, n, marker, err);
 		http_resp_free(&resp);
-		if (rc || !marker[0])
-			break;
-		/* markers are opaque: keep them to URL-safe characters */
-		for (char *c = marker; *c; c++)
-			if (!isalnum((unsigned char)*c) && !strchr("-_.~%", *c)) {
-				rc = ng_errf(err, NG_EINVAL, "Get Page Ranges: unexpected marker");
-				break;
-			}
-		if (rc)
-			break;
 	}
-	if (rc) {
-		free(all);
-		return rc;
-	}
-	*out = all;
-	*n = cnt;
-	return 0;
+	return rc;
 }
-
-/* --- status --- */
 
 static void hcopy(const struct http_resp *r, const char *name, char *out, size_t n)
 {
 	const char *v = http_resp_header(r, name);
 	snprintf(out, n, "%s", v ? v : "");
-	for (char *p = out; *p; p++)
-		if (!isprint((unsigned char)*p))
-			*p = '?';
-}
-
-int blob_head(struct http_ctx *http, const struct blob_auth *a, const char *url,
-	      struct blob_state *st, struct ng_err *err)
-{
-	struct breq r;
-	struct http_resp resp;
-	int rc;
-
-	memset(st, 0, sizeof(*st));
-	http_resp_init(&resp);
-	if (breq_init(&r, "HEAD", url, NULL))
-		return ng_errf(err, NG_ENOMEM, "out of memory");
-	rc = blob_call(http, a, &r, NULL, 0, &resp, err);
-	breq_free(&r);
-	if (rc)
-		goto out;
-	if (resp.status == 404) {
-		goto out;
-	} else if (resp.status != 200) {
-		rc = http_status_err(&resp, err, NG_ENET, "Get Blob Properties");
-		goto out;
-	}
-	st->exists = 1;
-	const char *v = http_resp_header(&resp, "Content-Length");
-	st->size = v ? strtoull(v, NULL, 10) : 0;
-	v = http_resp_header(&resp, "x-ms-blob-type");
-	if (!v || strcmp(v, "PageBlob")) {
-		rc = ng_errf(err, NG_EEXIST,
-			     "%s: exists and is not a page blob (%s): not touching it; use "
-			     "another blob name",
-			     url, v ? v : "unknown type");
-		goto out;
-	}
-	hcopy(&resp, "ETag", st->etag, sizeof(st->etag));
-	hcopy(&resp, "Last-Modified", st->last_modified, sizeof(st->last_modified));
-	hcopy(&resp, "x-ms-lease-state", st->lease_state, sizeof(st->lease_state));
-	hcopy(&resp, "x-ms-meta-nutapply_state", st->state, sizeof(st->state));
-	hcopy(&resp, "x-ms-meta-nutapply_bundle", st->bundle, sizeof(st->bundle));
-	hcopy(&resp, "x-ms-meta-nutapply_volume", st->volume, sizeof(st->volume));
-out:
-	http_resp_free(&resp);
-	return rc;
+	for (; *out; out++) /* printed in messages */
+		*out = isprint((unsigned char)*out) ? *out : '?';
 }
 
 int blob_status(struct http_ctx *http, const struct blob_auth *a, const char *url,
 		struct blob_state *st, struct ng_err *err)
 {
-	struct blob_range *r;
-	size_t n;
-	int rc = blob_head(http, a, url, st, err);
-	if (rc || !st->exists)
-		return rc;
-	if ((rc = blob_page_ranges(http, a, url, &r, &n, err)))
-		return rc;
-	for (size_t i = 0; i < n; i++)
-		st->written_bytes += r[i].len;
-	free(r);
-	return 0;
+	struct breq r;
+	struct http_resp resp;
+	char size[24];
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	breq_init(&r, "HEAD", url, NULL);
+	if (!(rc = run(http, a, &r, 0, "", &resp, err)) && resp.status != 404) {
+		if (resp.status != 200)
+			rc = http_status_err(&resp, err, NG_ENET, "Get Blob Properties");
+		st->exists = 1;
+		hcopy(&resp, "Content-Length", size, sizeof(size));
+		st->size = strtoull(size, NULL, 10);
+		hcopy(&resp, "ETag", st->etag, sizeof(st->etag));
+		hcopy(&resp, "Last-Modified", st->last_modified, sizeof(st->last_modified));
+		hcopy(&resp, "x-ms-meta-nutapply_state", st->state, sizeof(st->state));
+		hcopy(&resp, "x-ms-meta-nutapply_volume", st->volume, sizeof(st->volume));
+	}
+	http_resp_free(&resp);
+	return rc;
 }
 
 int blob_account_from_url(const char *url, char *out, size_t n, struct ng_err *err)
 {
 	const char *h = strstr(url, "://"), *e;
-	size_t l;
 
-	if (!h || (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)))
-		return ng_errf(err, NG_EINVAL, "%s: not an http(s) blob URL", url);
-	h += 3;
-	e = strchr(h, '/');
-	if (!e)
-		return ng_errf(err, NG_EINVAL, "%s: no container/blob path in the URL", url);
+	if (!h || (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)) ||
+	    !(e = strchr(h += 3, '/')))
+		return ng_errf(err, NG_EINVAL, "%s: not an http(s) URL of a blob", url);
 	if (isdigit((unsigned char)*h) || !strncmp(h, "localhost", 9) || *h == '[') {
-		/* path style (Azurite, IP endpoints): /account/container/blob */
-		h = e + 1;
+		h = e + 1; /* path style (Azurite, IP endpoints): /account/container/blob */
 		e = strchr(h, '/');
 	} else {
 		e = strchr(h, '.');
 	}
-	l = e ? (size_t)(e - h) : 0;
-	if (!l || l >= n)
-		return ng_errf(err, NG_EINVAL, "%s: cannot tell the storage account from the URL",
-			       url);
-	memcpy(out, h, l);
-	out[l] = 0;
+	if (!e || e == h || (size_t)(e - h) >= n)
+		return ng_errf(err, NG_EINVAL, "%s: cannot tell the storage account", url);
+	snprintf(out, n, "%.*s", (int)(e - h), h);
 	return 0;
+}
+
+/* The non-zero pages of the image (its data extents only) as runs, zero
+ * gaps under 4 KiB bridged (a request costs more), cut at 4 MiB. */
+static int plan(int fd, uint64_t size, struct blob_range **out, size_t *n, struct ng_err *err)
+{
+	static const uint8_t zero[BLOB_PAGE];
+	uint8_t *b = malloc(BLOB_MAX_PUT);
+	int rc = b ? 0 : ng_errf(err, NG_ENOMEM, "out of memory");
+	ssize_t got = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (uint64_t pos = 0; !rc && pos < size; pos += (uint64_t)got / BLOB_PAGE * BLOB_PAGE) {
+		off_t d = lseek(fd, (off_t)pos, SEEK_DATA);
+		if ((d < 0 && errno == ENXIO) || d >= (off_t)size)
+			break;
+		pos = d < 0 ? pos : (uint64_t)d / BLOB_PAGE * BLOB_PAGE;
+		got =
+		    pread(fd, b, size - pos < BLOB_MAX_PUT ? size - pos : BLOB_MAX_PUT, (off_t)pos);
+		if (got < (ssize_t)BLOB_PAGE)
+			rc = ng_errf(err, NG_EIO, "volume image: read at %llu failed",
+				     (unsigned long long)pos);
+		for (size_t i = 0; !rc && i + BLOB_PAGE <= (size_t)got; i += BLOB_PAGE) {
+			struct blob_range *l = *n ? &(*out)[*n - 1] : NULL;
+			uint64_t o = pos + i;
+			if (!memcmp(b + i, zero, BLOB_PAGE))
+				continue;
+			if (l && o - (l->off + l->len) < 4096 &&
+			    o + BLOB_PAGE - l->off <= BLOB_MAX_PUT)
+				l->len = o + BLOB_PAGE - l->off;
+			else
+				rc = push(out, n, o, BLOB_PAGE, err);
+		}
+	}
+	free(b);
+	return rc;
+}
+
+struct up {
+	struct http_ctx *http;
+	const struct blob_auth *a;
+	const char *url, *bundle, *volume;
+	char lease[40], len[64]; /* len: Put Blob's x-ms-blob-content-length */
+	int fd;
+	uint64_t size;
+	struct blob_range *todo;
+	size_t n, next;
+	struct slot {
+		struct breq r;
+		size_t idx;
+		uint8_t buf[BLOB_MAX_PUT];
+	} * slots;
+	struct blob_result *res;
+};
+
+/* PUT url?query with the header lines after err (NULL-ended), the lease, and
+ * for meta 1 or 2 the nutapply_* metadata: state "uploading" on Put Blob,
+ * "complete" once every page is there (§8.3). resp may be NULL. */
+static int call(struct up *u, const char *query, int meta, long want, const char *what,
+		struct http_resp *resp, struct ng_err *err, ...)
+{
+	struct http_resp local;
+	struct breq r;
+	const char *h;
+	va_list ap;
+	int rc;
+
+	breq_init(&r, "PUT", u->url, query);
+	va_start(ap, err);
+	while ((h = va_arg(ap, const char *)))
+		breq_add(&r, "%s", h);
+	va_end(ap);
+	if (meta) {
+		breq_add(&r, "x-ms-meta-nutapply_state: %s", meta == 1 ? "uploading" : "complete");
+		breq_add(&r, "x-ms-meta-nutapply_bundle: %s", u->bundle);
+		breq_add(&r, "x-ms-meta-nutapply_volume: %s", u->volume);
+	}
+	if (*u->lease)
+		breq_add(&r, "x-ms-lease-id: %s", u->lease);
+	rc = run(u->http, u->a, &r, want, what, resp ? resp : &local, err);
+	if (!resp)
+		http_resp_free(&local);
+	return rc;
+}
+
+/* Makes the blob ours to write (§8): creates it when absent, takes our own
+ * unfinished upload, refuses anything else unless replace. */
+static int claim(struct up *u, int replace, struct ng_err *err)
+{
+	const char *pb = "x-ms-blob-type: PageBlob", *s;
+	struct blob_state st;
+	struct http_resp resp;
+	struct ng_err e2;
+	char h[192], id[37];
+	long status;
+	int rc, round = 0;
+
+	while (!(rc = blob_status(u->http, u->a, u->url, &st, err)) && !st.exists) {
+		rc = call(u, NULL, 1, 0, "", &resp, err, pb, u->len, "If-None-Match: *", NULL);
+		status = resp.status;
+		/* 409: a retried create that landed, or a racer: look again */
+		if (!rc && status != 201 && (status != 409 || ++round == 3))
+			rc = http_status_err(&resp, err, NG_ENET, "create page blob");
+		http_resp_free(&resp);
+		u->res->action = BLOB_CREATED;
+		if (rc || status == 201)
+			return rc;
+	}
+	if (rc || (!strcmp(st.volume, u->volume) && st.size == u->size)) {
+		u->res->action = strcmp(st.state, "complete") ? BLOB_RESUMED : BLOB_UNCHANGED;
+		return rc;
+	}
+	if (!replace)
+		return ng_errf(err, NG_EEXIST,
+			       "%s: holds %s%s (state %s, %llu bytes, modified %s): not touching "
+			       "it; pass --replace-volume to snapshot and replace it",
+			       u->url, *st.volume ? "volume " : "data not made by nutapply",
+			       st.volume, *st.state ? st.state : "none",
+			       (unsigned long long)st.size, st.last_modified);
+	/* §8.2: lease, snapshot, replace under If-Match and the lease; marked
+	 * uploading with our volume id, no other run will touch it then */
+	http_uuid(id);
+	snprintf(h, sizeof(h), "x-ms-proposed-lease-id: %s", id);
+	if ((rc = call(u, "comp=lease", 0, 201, "lease the blob (another writer?)", NULL, err,
+		       "x-ms-lease-action: acquire", "x-ms-lease-duration: 60", h, NULL)))
+		return rc;
+	memcpy(u->lease, id, sizeof(id));
+	if (!(rc = call(u, "comp=snapshot", 0, 201, "snapshot", &resp, err, NULL))) {
+		s = http_resp_header(&resp, "x-ms-snapshot");
+		snprintf(u->res->snapshot, sizeof(u->res->snapshot), "%s", s ? s : "");
+		if (!*u->res->snapshot)
+			rc = ng_errf(err, NG_ENET, "%s: no x-ms-snapshot in the reply", u->url);
+	}
+	http_resp_free(&resp);
+	snprintf(h, sizeof(h), "If-Match: %s", st.etag);
+	if (!rc &&
+	    !(rc = call(u, NULL, 1, 201, "replace page blob", NULL, err, pb, u->len, h, NULL)))
+		u->res->action = BLOB_REPLACED;
+	call(u, "comp=lease", 0, 200, "release", NULL, &e2, "x-ms-lease-action: release", NULL);
+	*u->lease = 0; /* released, or it expires within 60 s */
+	return rc;
+}
+
+static int put_next(void *arg, int slot, struct http_req *q, struct ng_err *err)
+{
+	struct up *u = arg;
+	struct slot *sl = &u->slots[slot];
+	const struct blob_range *g = &u->todo[sl->idx = u->next];
+	unsigned char md5[16], b64[28];
+	int rc;
+
+	if (u->next++ >= u->n)
+		return 0;
+	if (pread(u->fd, sl->buf, g->len, (off_t)g->off) != (ssize_t)g->len)
+		return ng_errf(err, NG_EIO, "volume image: read at %llu failed",
+			       (unsigned long long)g->off);
+	EVP_Digest(sl->buf, g->len, md5, NULL, EVP_md5(), NULL);
+	EVP_EncodeBlock(b64, md5, sizeof(md5));
+	breq_init(&sl->r, "PUT", u->url, "comp=page");
+	breq_add(&sl->r, "x-ms-range: bytes=%llu-%llu", (unsigned long long)g->off,
+		 (unsigned long long)(g->off + g->len - 1));
+	breq_add(&sl->r, "x-ms-page-write: update");
+	breq_add(&sl->r, "Content-MD5: %s", b64);
+	if ((rc = breq_sign(&sl->r, u->a, sl->buf, g->len, err)))
+		return rc;
+	*q = sl->r.q;
+	return 1;
+}
+
+static int put_done(void *arg, int slot, const struct http_resp *resp, struct ng_err *err)
+{
+	struct up *u = arg;
+	const struct blob_range *g = &u->todo[u->slots[slot].idx];
+	char what[64];
+
+	breq_free(&u->slots[slot].r);
+	snprintf(what, sizeof(what), "Put Page at %llu", (unsigned long long)g->off);
+	if (resp->status != 201)
+		return http_status_err(resp, err, NG_ENET, what);
+	progress_update(u->res->put_bytes += g->len);
+	return 0;
+}
+
+int blob_upload_volume(struct http_ctx *http, const struct blob_auth *auth, const char *url,
+		       const char *image_path, const char *bundle_id, const char *volume_id,
+		       const struct blob_opts *opts, struct blob_result *res, struct ng_err *err)
+{
+	int par = opts && opts->parallel > 0 ? (opts->parallel < 64 ? opts->parallel : 64) : 8;
+	struct up u = {http, auth, url, bundle_id, volume_id, .res = res};
+	struct blob_range *pl = NULL, *srv = NULL;
+	size_t np = 0, ns = 0, j = 0;
+	struct stat sb = {0};
+	uint64_t total = 0;
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	if ((u.fd = open(image_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(u.fd, &sb) ||
+	    !sb.st_size || sb.st_size % BLOB_PAGE)
+		rc = ng_errf(err, NG_EIO, "%s: not a volume image (a multiple of 512 bytes)",
+			     image_path);
+	u.size = (uint64_t)sb.st_size;
+	snprintf(u.len, sizeof(u.len), "x-ms-blob-content-length: %llu",
+		 (unsigned long long)u.size);
+	if (!rc && !(u.slots = calloc((size_t)par, sizeof(*u.slots))))
+		rc = ng_errf(err, NG_ENOMEM, "out of memory");
+	if (rc || (rc = plan(u.fd, u.size, &pl, &np, err)) ||
+	    (rc = claim(&u, opts && opts->replace, err)) || res->action == BLOB_UNCHANGED ||
+	    (res->action == BLOB_RESUMED &&
+	     (rc = blob_page_ranges(http, auth, url, &srv, &ns, err))))
+		goto out;
+	/* resumed: send only what Get Page Ranges lacks (each Put Page is atomic
+	 * and the service checked its Content-MD5) */
+	for (size_t i = 0; i < np; i++) {
+		while (j < ns && srv[j].off + srv[j].len <= pl[i].off)
+			j++;
+		if (j == ns || srv[j].off > pl[i].off ||
+		    srv[j].off + srv[j].len < pl[i].off + pl[i].len) {
+			total += pl[i].len;
+			pl[u.n++] = pl[i];
+		}
+	}
+	u.todo = pl;
+	progress_begin("upload", total);
+	rc = http_multi_run(http, par, put_next, put_done, &u, err);
+	progress_end();
+	if (!rc)
+		rc = call(&u, "comp=metadata", 2, 200, "set metadata", NULL, err, NULL);
+out:
+	if (u.fd >= 0)
+		close(u.fd);
+	free(u.slots);
+	free(pl);
+	free(srv);
+	return rc;
 }
