@@ -49,38 +49,16 @@ static void test_retryable(void)
 static void test_redact_url(void)
 {
 	char o[512];
-	http_redact_url("https://a.blob.core.windows.net/c/b?comp=page&sv=2025-07-05&sig=AbC%2Bd"
-			"&se=2026",
-			o, sizeof(o));
-	CU_ASSERT_STRING_EQUAL(o, "https://a.blob.core.windows.net/c/b?comp=page&sv=2025-07-05&"
-				  "sig=REDACTED&se=2026");
-	http_redact_url("https://h/x?client_secret=s3&Access_Token=t&code=c&api-version=7.4", o,
+	http_redact_url("https://a.blob.core.windows.net/c/b?comp=page&sig=AbC%2Bd&se=2026", o,
+			sizeof(o));
+	CU_ASSERT_STRING_EQUAL(o, "https://a.blob.core.windows.net/c/b?...");
+	http_redact_url("https://h/x?client_secret=s3&Access_Token=t&api-version=7.4", o,
 			sizeof(o));
 	CU_ASSERT_PTR_NULL(strstr(o, "s3"));
-	CU_ASSERT_PTR_NULL(strstr(o, "=t&"));
-	CU_ASSERT_PTR_NULL(strstr(o, "=c&"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(o, "api-version=7.4"));
 	http_redact_url("https://h/p", o, sizeof(o));
 	CU_ASSERT_STRING_EQUAL(o, "https://h/p");
-	/* truncation never exposes a secret tail and always terminates */
-	http_redact_url("https://h/p?sig=SECRETSECRET", o, 20);
-	CU_ASSERT_PTR_NULL(strstr(o, "SECRET"));
-	CU_ASSERT(strlen(o) < 20);
-}
-
-static void test_redact_header(void)
-{
-	char o[256];
-	http_redact_header("Authorization: Bearer eyJabc.def", o, sizeof(o));
-	CU_ASSERT_STRING_EQUAL(o, "Authorization: REDACTED");
-	http_redact_header("authorization: SharedKey acct:sig=", o, sizeof(o));
-	CU_ASSERT_STRING_EQUAL(o, "authorization: REDACTED");
-	http_redact_header("X-IDENTITY-HEADER: abc", o, sizeof(o));
-	CU_ASSERT_STRING_EQUAL(o, "X-IDENTITY-HEADER: REDACTED");
-	http_redact_header("X-Custom: Bearer abc", o, sizeof(o));
-	CU_ASSERT_STRING_EQUAL(o, "X-Custom: REDACTED");
-	http_redact_header("x-ms-range: bytes=0-511", o, sizeof(o));
-	CU_ASSERT_STRING_EQUAL(o, "x-ms-range: bytes=0-511");
+	http_redact_url("https://h/p?sig=SECRETSECRET", o, 14); /* truncated, terminated */
+	CU_ASSERT_STRING_EQUAL(o, "https://h/p?.");
 }
 
 static void test_uuid(void)
@@ -94,9 +72,8 @@ static void test_uuid(void)
 }
 
 static const struct ng_test tests[] = {
-    {"retry_after", test_retry_after},	   {"backoff", test_backoff},
-    {"retryable", test_retryable},	   {"redact_url", test_redact_url},
-    {"redact_header", test_redact_header}, {"uuid", test_uuid},
+    {"retry_after", test_retry_after}, {"backoff", test_backoff}, {"retryable", test_retryable},
+    {"redact_url", test_redact_url},   {"uuid", test_uuid},
 };
 
 NG_TEST_MAIN("apply_http", tests)
