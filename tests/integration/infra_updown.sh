@@ -19,7 +19,7 @@ az_oracle() { "$PY" -B "$NG_SRCDIR/tests/azblob.py" --ca "$AZ_CA" --base "$AZ_UR
 # 1. plan before anything exists; a bad infra file is one line, no request.
 echo '{"key_vault": 5}' >"$T/bad.json"
 expect_exit 1 infra plan "$T/bad.json"
-expect_err "bad.json: want an object of short strings, members as docs/infra.md lists"
+expect_err "bad.json: want an object of short strings naming the subscription"
 expect_exit 0 infra plan "$T/infra.json"
 grep -q "resource group rg-infra: absent" "$T/out" || fail "plan: $(cat "$T/out")"
 [ "$(nreq PUT /)" = 0 ] || fail "plan wrote something"
@@ -89,10 +89,12 @@ assert len(fp) == 64 and "sha256:" + fp == t["kek"]["sha256"] == "sha256:" + has
 PY
 
 # 4. up again: nothing deployed, nothing created, says so; plan agrees.
+cp "$T/target.json" "$T/target.first"
 before=$(nreq PUT deployments)
 expect_exit 0 infra up "$T/infra.json" -o "$T/target.json"
 grep -q "infrastructure: no change" "$T/out" || fail "second up: $(cat "$T/out")"
-grep -q "kek nutgen-kek: present" "$T/out" && grep -q "target.json: unchanged" "$T/out" || fail "second up: $(cat "$T/out")"
+grep -q "kek nutgen-kek: present" "$T/out" || fail "second up: $(cat "$T/out")"
+cmp -s "$T/target.json" "$T/target.first" || fail "second up changed target.json"
 grep -q "kek fingerprint: $FP" "$T/out" || fail "second up printed another fingerprint"
 [ "$(nreq PUT deployments)" = "$before" ] || fail "second up deployed again"
 [ "$(q "len([r for r in s['requests'] if r['path'].endswith('/create') and r['status']==200])")" = 1 ] || fail "the KEK was created twice"
@@ -123,6 +125,17 @@ PY
 expect_exit 1 "$NUTGEN" target check "$T/evil.json" --kek-fingerprint "$FP"
 expect_err "does not match --kek-fingerprint"
 
+# 5b. Without a volume (Azurite holds no encfs container yet), down --quick
+#     deletes the resource group in one call.
+cat >"$T/bare.json" <<JSON
+{"subscription": "$FAKEAZURE_SUBSCRIPTION", "resource_group": "rg-bare", "location": "westeurope",
+ "key_vault": "kv-bare-test", "storage_account": "devstoreaccount1"}
+JSON
+expect_exit 0 infra up "$T/bare.json" -o "$T/target-bare.json"
+expect_exit 0 infra down "$T/bare.json" --yes --quick
+grep -q "resource group rg-bare: deleted" "$T/out" || fail "down --quick: $(cat "$T/out")"
+[ "$(q '"rg-bare" in s["arm"]["resource_groups"]')" = False ] || fail "down --quick kept the group"
+
 # 6. The volume: a blob with data in Azurite's encfs container.
 az_oracle mkcontainer encfs
 "$PY" -c 'import os,sys; b=bytearray(4<<20); b[0:4096]=os.urandom(4096); b[3<<20:(3<<20)+512]=os.urandom(512); open(sys.argv[1],"wb").write(b)' "$T/vol.img"
@@ -133,10 +146,11 @@ sum0=$(az_oracle sha256-full encfs/encfs.img)
 expect_exit 2 infra down "$T/infra.json"
 expect_err "add --yes"
 expect_exit 2 infra down "$T/infra.json" --yes --delete-data
+expect_err "--delete-data goes with --snapshot"
 expect_exit 1 infra down "$T/infra.json" --yes --quick
 expect_err "--quick refused: devstoreaccount1 holds the encfs volume"
-expect_exit 2 infra down "$T/infra.json" --yes --download "$T/x.img"
-expect_err "--delete-data goes with --download FILE"
+expect_exit 1 infra down "$T/infra.json" --yes --quick --delete-data --snapshot
+expect_err "--quick refused"
 [ "$(q '"rg-infra" in s["arm"]["resource_groups"]')" = True ] || fail "--quick deleted the group anyway"
 
 # 8. down without --delete-data (faults on ARM deletes): the account and the
@@ -145,7 +159,7 @@ expect_err "--delete-data goes with --download FILE"
 fakeazure_ctl POST /_fake/faults '[{"service":"arm","method":"DELETE","path":"vaults","kind":"503","retry_after":0}]' >/dev/null
 expect_exit 0 infra down "$T/infra.json" --yes
 for l in "container group nutshell-tee: deleted" "Microsoft.KeyVault/vaults kv-infra-test: deleted" \
-	"storage account devstoreaccount1: kept: it holds the encfs volume" \
+	"storage account devstoreaccount1: kept with its resource group: it holds the encfs volume" \
 	"key vault kv-infra-test: soft-deleted with purge protection: recoverable"; do
 	grep -q "$l" "$T/out" || fail "down: no '$l': $(cat "$T/out")"
 done
@@ -160,15 +174,17 @@ expect_exit 1 infra up "$T/infra.json" -o "$T/target2.json"
 expect_err "soft deleted vault"
 [ ! -e "$T/target2.json" ] || fail "a failed up wrote target.json"
 
-# 11. down --delete-data --download: the copy first, equal to the blob.
-expect_exit 0 infra down "$T/infra.json" --yes --delete-data --download "$T/saved.img"
-grep -q "volume blob: downloaded to $T/saved.img" "$T/out" || fail "no download: $(cat "$T/out")"
-[ "$(sha256sum <"$T/saved.img" | cut -d' ' -f1) $(stat -c %s "$T/saved.img")" = "$sum0" ] ||
-	fail "the download differs from the blob"
-[ "$(q 'any(r["name"]=="devstoreaccount1" for r in s["arm"]["resources"].values())')" = False ] || fail "account not deleted"
-grep -q "resource group rg-infra: deleted" "$T/out" || fail "group not deleted: $(cat "$T/out")"
+# 10. down --delete-data --snapshot: a snapshot, and the account (where the
+#     snapshot lives) kept with the blob as it was.
+expect_exit 0 infra down "$T/infra.json" --yes --delete-data --snapshot
+grep -q "volume blob: snapshot " "$T/out" || fail "no snapshot: $(cat "$T/out")"
+grep -q "kept with its resource group: it holds the encfs volume and its snapshot" "$T/out" ||
+	fail "account not kept: $(cat "$T/out")"
+[ "$(az_oracle snapshots encfs | wc -l)" = 1 ] || fail "no snapshot in Azurite"
+[ "$(az_oracle sha256-full encfs/encfs.img)" = "$sum0" ] || fail "down --snapshot changed the volume blob"
+[ "$(q '"rg-infra" in s["arm"]["resource_groups"]')" = True ] || fail "the group holding the volume was deleted"
 
-# down again with nothing left: still a clean run
+# down again with only the account left: still a clean run
 expect_exit 0 infra down "$T/infra.json" --yes
 
 # 12. No secret anywhere: client secret, storage keys, tokens.
