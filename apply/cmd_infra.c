@@ -217,18 +217,16 @@ static int plan_up(struct infra *in, int up, const char *out, struct ng_err *err
 	snprintf(path, sizeof(path), "%s/../templates/infra/infra.json", exe);
 	if (access(path, R_OK) && getenv("NG_SRCDIR"))
 		snprintf(path, sizeof(path), "%s/templates/infra/infra.json", getenv("NG_SRCDIR"));
-	rc = az_read_json(path, 1 << 20, &tmpl, err);
-
+	if ((rc = az_read_json(path, 1 << 20, &tmpl, err)))
+		goto out;
 	for (int k = 0; k < F_N; k++)
 		if (fields[k][3])
 			cJSON_AddStringToObject(cJSON_AddObjectToObject(p, fields[k][3]), "value",
 						in->v[k]);
 	cJSON_AddBoolToObject(cJSON_AddObjectToObject(p, "assignOperator"), "value",
-			      *in->v[F_OPID]);
+			      in->v[F_OPID][0] != 0);
 	cJSON_AddStringToObject(body, "location", in->v[F_LOC]);
-	if (!rc)
-		rc = arm_request(in->arm, "GET", "", ARM_API_DEPLOYMENTS, NULL, TIMEOUT_S, NULL,
-				 err);
+	rc = arm_request(in->arm, "GET", "", ARM_API_DEPLOYMENTS, NULL, TIMEOUT_S, NULL, err);
 	if (rc == NG_ENOTFOUND && !up) {
 		printf("resource group %s: absent: up creates it and every resource\n",
 		       in->v[F_RG]);
@@ -385,7 +383,7 @@ int cmd_infra(int argc, char **argv)
 	else if (!bad && dn && !in.yes)
 		bad = "down deletes the deployment's resources: add --yes";
 	else if (!bad && in.delete_data != in.snapshot)
-		bad = "--delete-data goes with --snapshot (a copy first)";
+		bad = "--delete-data goes with --snapshot (a snapshot first)";
 	if (bad)
 		return cli_usage_error("nutapply", "infra", "%s", bad);
 	if (!(rc = load_spec(argv[optind], &in, &err)) &&
