@@ -120,9 +120,9 @@ PYEOF
 # The stand-in's vault unwraps the BYOK blob with the KEK's private half and
 # takes the release policy as the bundle has it: the import `nutapply` makes
 # (azure-rest.md §3.2), sent here by curl with a token of the test client.
-"$PY" - b target.json >import.json <<'PYEOF'
+"$PY" - b >import.json <<'PYEOF'
 import base64, json, sys
-b, t = sys.argv[1], json.load(open(sys.argv[2]))
+b = sys.argv[1]
 enc = lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()
 m = json.load(open(b + "/MANIFEST.json"))
 blob = open(b + "/key-byok.json", "rb").read().rstrip(b"\0")
@@ -132,11 +132,17 @@ json.dump({"key": {"kty": m.get("fields", m)["key"]["type"], "key_hsm": enc(blob
                               "data": enc(open(b + "/release-policy.json", "rb").read())}}, sys.stdout)
 PYEOF
 vault=$("$PY" -c 'import json; print(json.load(open("target.json"))["key_vault"]["uri"].rstrip("/"))')
-fakeazure_token https://vault.azure.net >token
-curl -sS --fail-with-body --cacert "$FAKEAZURE_CA" -X PUT -H "Authorization: Bearer $(cat token)" \
-	-H 'Content-Type: application/json' --data-binary @import.json \
-	"$vault/keys/encfs-key?api-version=7.4" >imported.json || fail "the vault refused the import: $(cat imported.json)"
-[ "$(fakeazure_q '"encfs-key" in s["vault"]["keys"]')" = True ] || fail "the vault did not import the key"
+printf 'Authorization: Bearer %s\n' "$(fakeazure_token https://vault.azure.net)" >auth.hdr
+curl -sS --fail-with-body --cacert "$FAKEAZURE_CA" -X PUT -H @auth.hdr -H 'Content-Type: application/json' \
+	--data-binary @import.json "$vault/keys/encfs-key?api-version=7.4" >imported.json ||
+	fail "the vault refused the import: $(cat imported.json)"
+fakeazure_state >state2.json
+"$PY" - state2.json b/release-policy.json <<'PYEOF' || fail "the vault does not hold the key with the bundle's policy"
+import json, sys
+k = json.load(open(sys.argv[1]))["vault"]["keys"]["encfs-key"]["versions"][-1]
+assert k["source"] == "byok" and k["exportable"], k
+assert k["release_policy"]["policy"] == json.load(open(sys.argv[2])), k["release_policy"]
+PYEOF
 # A later bundle references the volume when built with the same target.json;
 # without it the names differ, and nutgen says so rather than guessing.
 expect_exit 1 "$NUTGEN" build dep.json --sign-key s.pem -o r.tgz $INFO --existing-volume
