@@ -2,6 +2,7 @@
  * deployment (templates/infra/infra.json) and target.json (docs/infra.md). */
 #include <getopt.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,20 +17,42 @@
 #include "blob_req.h"
 #include "keyvault.h"
 
-#define TIMEOUT_S 1800.0 /* per ARM operation */
-#define DEP	  "/providers/Microsoft.Resources/deployments/nutgen-infra"
+#define DEP "/providers/Microsoft.Resources/deployments/nutgen-infra"
 
 const char cmd_infra_usage[] =
     "Usage: nutapply infra plan|up INFRA.json [-o target.json] [OPTIONS]\n"
-    "       nutapply infra down INFRA.json --yes [--quick] [--delete-data --snapshot]\n"
+    "       nutapply infra down INFRA.json --yes [--quick] [--purge]\n"
+    "                [--snapshot | --delete-data --download FILE] [OPTIONS]\n"
     "The Azure resources of a deployment (templates/infra/infra.json, docs/infra.md):\n"
     "plan shows what up would change; up deploys it, creates the key-exchange key,\n"
     "writes target.json and prints the KEK fingerprint; down deletes the container\n"
-    "group, then the rest but the storage account and resource group holding the\n"
-    "encfs volume. Options: -o FILE, --cloud-file FILE, --ca-file FILE, -q/--quiet\n"
+    "group, then the rest. While the encfs volume blob (the mint's database) exists\n"
+    "its storage account and resource group stay and --quick (delete the group) is\n"
+    "refused, unless --delete-data --download FILE copied it first; --snapshot\n"
+    "snapshots it. The vault stays soft-deleted; --purge purges it unless purge\n"
+    "protection forbids it. A Managed HSM or shared attestation provider named in\n"
+    "INFRA.json is used, never created nor deleted.\n"
+    "Options: -o FILE, --timeout SECONDS (per ARM operation, default 1800),\n"
+    "--cloud NAME, --cloud-file FILE, --ca-file FILE, -q/--quiet\n"
     "Exit status: 0 done, 1 failure or refusal (one line on stderr), 2 usage.\n";
 
-enum { F_SUB, F_RG, F_LOC, F_KV, F_SA, F_ATT, F_MI, F_SHARE, F_CG, F_KEK, F_OPID, F_OPTYPE, F_N };
+enum {
+	F_SUB,
+	F_RG,
+	F_LOC,
+	F_KV,
+	F_SA,
+	F_ATT,
+	F_MI,
+	F_SHARE,
+	F_CG,
+	F_KEK,
+	F_OPID,
+	F_OPTYPE,
+	F_HSM,
+	F_ATTURL,
+	F_N
+};
 
 /* INFRA.json member, seed environment variable, seed default, template parameter. */
 static const char *const fields[F_N][4] = {
@@ -45,6 +68,8 @@ static const char *const fields[F_N][4] = {
     {"kek_name", "NUTGEN_KEK_NAME", "nutgen-kek", NULL},
     {"operator_principal_id", "NUTGEN_OPERATOR_PRINCIPAL_ID", "", "operatorPrincipalId"},
     {"operator_principal_type", "NUTGEN_OPERATOR_PRINCIPAL_TYPE", "User", "operatorPrincipalType"},
+    {"managed_hsm", "NUTGEN_MANAGED_HSM", "", "managedHsm"},
+    {"attestation_endpoint", "NUTGEN_ATTESTATION_ENDPOINT", "", "attestationEndpoint"},
 };
 
 /* What `down` deletes after the container group, in this order. */
@@ -61,7 +86,9 @@ struct infra {
 	char v[F_N][256];
 	struct az_session s;
 	struct arm_client *arm;
-	int quiet, yes, quick, delete_data, snapshot;
+	double timeout;
+	const char *download;
+	int quiet, yes, quick, purge, delete_data, snapshot;
 };
 
 static int load_spec(const char *path, struct infra *in, struct ng_err *err)
@@ -75,11 +102,15 @@ static int load_spec(const char *path, struct infra *in, struct ng_err *err)
 			       cJSON_GetObjectItemCaseSensitive(j, fields[k][0]));
 		known += f && strlen(f) < sizeof(in->v[k]);
 		snprintf(in->v[k], sizeof(in->v[k]), "%s", e && *e ? e : f ? f : fields[k][2]);
-		if (in->v[k][strspn(in->v[k], "abcdefghijklmnopqrstuvwxyz"
-					      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.()")])
-			rc = ng_errf(err, NG_EINVAL,
-				     "%s: %s: only letters, digits and -_.() allowed", path,
-				     fields[k][0]);
+		const char *v = in->v[k];
+		int url = k >= F_HSM; /* names go into ARM paths: no ':' nor '/' */
+		if (v[strspn(
+			v,
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.():/")] ||
+		    (url ? *v && strncmp(v, "https://", 8) : v[strcspn(v, ":/")] != 0))
+			rc = ng_errf(err, NG_EINVAL, "%s: %s: %s", path, fields[k][0],
+				     url ? "want an https:// URL of letters, digits and -_.():/"
+					 : "only letters, digits and -_.() allowed");
 	}
 	if (!rc && (!cJSON_IsObject(j) || known != cJSON_GetArraySize(j) || !in->v[F_SUB][0]))
 		rc = ng_errf(err, NG_EINVAL,
@@ -132,7 +163,9 @@ static int write_target(struct infra *in, const cJSON *target, const char *out, 
 	cJSON *t = cJSON_Duplicate(target, 1), *kek = NULL, *o;
 	char *text = NULL, pem[1024], fp[72] = "", url[768];
 	const char *vault = az_json_str(t, "key_vault.uri");
-	struct az_api api = {in->s.http, in->s.cred, in->s.cloud.vault_resource};
+	struct az_api api = {in->s.http, in->s.cred,
+			     vault && strstr(vault, ".managedhsm.") ? "https://managedhsm.azure.net"
+								    : in->s.cloud.vault_resource};
 	struct kv_client *kv = NULL;
 	struct http_resp r;
 	int rc = vault
@@ -195,7 +228,7 @@ static const cJSON *target_output(struct infra *in, cJSON **dep, struct ng_err *
 
 	cJSON_Delete(*dep);
 	*dep = NULL;
-	arm_request(in->arm, "GET", DEP, ARM_API_DEPLOYMENTS, NULL, TIMEOUT_S, dep, err);
+	arm_request(in->arm, "GET", DEP, ARM_API_DEPLOYMENTS, NULL, in->timeout, dep, err);
 	v = *dep;
 	for (size_t i = 0; i < 4; i++)
 		v = cJSON_GetObjectItem(v, path[i]);
@@ -226,7 +259,7 @@ static int plan_up(struct infra *in, int up, const char *out, struct ng_err *err
 	cJSON_AddBoolToObject(cJSON_AddObjectToObject(p, "assignOperator"), "value",
 			      in->v[F_OPID][0] != 0);
 	cJSON_AddStringToObject(body, "location", in->v[F_LOC]);
-	rc = arm_request(in->arm, "GET", "", ARM_API_DEPLOYMENTS, NULL, TIMEOUT_S, NULL, err);
+	rc = arm_request(in->arm, "GET", "", ARM_API_DEPLOYMENTS, NULL, in->timeout, NULL, err);
 	if (rc == NG_ENOTFOUND && !up) {
 		printf("resource group %s: absent: up creates it and every resource\n",
 		       in->v[F_RG]);
@@ -234,7 +267,7 @@ static int plan_up(struct infra *in, int up, const char *out, struct ng_err *err
 		goto out;
 	}
 	if (rc == NG_ENOTFOUND && !(rc = arm_request(in->arm, "PUT", "", ARM_API_DEPLOYMENTS, body,
-						     TIMEOUT_S, NULL, err)))
+						     in->timeout, NULL, err)))
 		printf("resource group %s: created in %s\n", in->v[F_RG], in->v[F_LOC]);
 	cJSON_DeleteItemFromObject(body, "location");
 	cJSON_AddStringToObject(pr = cJSON_AddObjectToObject(body, "properties"), "mode",
@@ -242,7 +275,7 @@ static int plan_up(struct infra *in, int up, const char *out, struct ng_err *err
 	cJSON_AddItemReferenceToObject(pr, "template", tmpl);
 	cJSON_AddItemReferenceToObject(pr, "parameters", p);
 	if (rc || (rc = arm_request(in->arm, "POST", DEP "/whatIf", ARM_API_DEPLOYMENTS, body,
-				    TIMEOUT_S, &wi, err)))
+				    in->timeout, &wi, err)))
 		goto out;
 	cJSON_ArrayForEach(c, cJSON_GetObjectItem(cJSON_GetObjectItem(wi, "properties"), "changes"))
 	{
@@ -254,7 +287,7 @@ static int plan_up(struct infra *in, int up, const char *out, struct ng_err *err
 		printf("plan: %d change(s)\n", changes);
 	else if (!changes && (target = target_output(in, &dep, err)))
 		printf("infrastructure: no change\n");
-	else if (!(rc = arm_deploy(in->arm, "nutgen-infra", tmpl, p, TIMEOUT_S, err)))
+	else if (!(rc = arm_deploy(in->arm, "nutgen-infra", tmpl, p, in->timeout, err)))
 		printf("deployment nutgen-infra: succeeded (%d change(s))\n", changes);
 	if (up && !rc)
 		rc = write_target(in, target ? target : target_output(in, &dep, err), out, err);
@@ -267,26 +300,121 @@ out:
 	return rc;
 }
 
-/* down: while the volume blob (the mint's database; account key from listKeys,
- * §1.12) exists, its account and resource group stay, --quick is refused and
- * --snapshot snapshots it (§1.7). Then the container group (nothing writes the
- * volume after), then the rest. The vault has purge protection (seed hazard
- * H22): soft-deleted, it stays recoverable. */
+/* Copies the volume blob into sf, renamed into place only when complete: its
+ * written page ranges (§1.5) by Get Blob of at most 4 MiB, each under
+ * If-Match (a blob that changes fails the copy), its length and the MD5 the
+ * service computes for it (x-ms-range-get-content-md5, §1.9) checked. */
+static int download(struct infra *in, const struct blob_auth *a, const char *url,
+		    struct safefile *sf, struct ng_err *err)
+{
+	struct blob_state st;
+	struct blob_range *rg = NULL;
+	size_t n = 0;
+	uint64_t got = 0;
+	int rc = blob_head(in->s.http, a, url, &st, err);
+
+	if (!rc && ftruncate(sf->fd, (off_t)st.size))
+		rc = ng_errf(err, NG_EIO, "%s: cannot size it to %llu bytes", in->download,
+			     (unsigned long long)st.size);
+	if (!rc)
+		rc = blob_page_ranges(in->s.http, a, url, &rg, &n, err);
+	for (size_t i = 0; i < n && !rc; i++)
+		for (uint64_t o = rg[i].off, end = o + rg[i].len; o < end && !rc;
+		     o += BLOB_MAX_PUT) {
+			uint64_t l = end - o < BLOB_MAX_PUT ? end - o : BLOB_MAX_PUT;
+			uint8_t md[16];
+			char *md64 = NULL;
+			const char *m = NULL;
+			struct breq q;
+			struct http_resp r;
+
+			http_resp_init(&r);
+			if (breq_init(&q, "GET", url, NULL) ||
+			    breq_add(&q, "Range: bytes=%llu-%llu", (unsigned long long)o,
+				     (unsigned long long)(o + l - 1)) ||
+			    breq_add(&q, "If-Match: %s", st.etag) ||
+			    breq_add(&q, "x-ms-range-get-content-md5: true"))
+				rc = ng_errf(err, NG_ENOMEM, "download: out of memory");
+			else if (!(rc = blob_call(in->s.http, a, &q, NULL, 0, &r, err)) &&
+				 r.status != 206)
+				rc = http_status_err(&r, err, NG_ENET,
+						     "download of the volume blob");
+			else if (!rc && r.body.len == l && o + l <= st.size &&
+				 (m = http_resp_header(&r, "Content-MD5")) &&
+				 EVP_Digest(r.body.data, l, md, NULL, EVP_md5(), NULL))
+				md64 = base64_encode(md, 16);
+			if (!rc && (!md64 || strcmp(md64, m)))
+				rc = ng_errf(err, NG_ENET,
+					     "download of the volume blob: the range at byte %llu "
+					     "differs from its length or Content-MD5",
+					     (unsigned long long)o);
+			else if (!rc && pwrite(sf->fd, r.body.data, l, (off_t)o) != (ssize_t)l)
+				rc = ng_errf(err, NG_EIO, "%s: write failed", in->download);
+			got += l;
+			free(md64);
+			breq_free(&q);
+			http_resp_free(&r);
+		}
+	free(rg);
+	if (!rc && !(rc = safefile_commit(sf, err)))
+		printf("volume blob: downloaded to %s (size %llu, %llu bytes of data, each range's "
+		       "Content-MD5 checked)\n",
+		       in->download, (unsigned long long)st.size, (unsigned long long)got);
+	return rc;
+}
+
+/* A vault's delete leaves it soft-deleted (azure-rest.md §3); as the seed's
+ * cleanup.sh, it is purged only with --purge, never under purge protection. */
+static int vault_purge(struct infra *in, struct ng_err *err)
+{
+	char path[1024];
+	cJSON *d = NULL;
+	const char *kv = in->v[F_KV];
+
+	snprintf(path, sizeof(path),
+		 "/subscriptions/%s/providers/Microsoft.KeyVault/locations/%s/deletedVaults/%s",
+		 in->v[F_SUB], in->v[F_LOC], kv);
+	int rc = arm_request(in->arm, "GET", path, rtype[F_KV][1], NULL, in->timeout, &d, err);
+	int prot = cJSON_IsTrue(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(d, "properties"), "purgeProtectionEnabled"));
+	cJSON_Delete(d);
+	if (rc == NG_ENOTFOUND)
+		printf("key vault %s: not soft-deleted: nothing to purge\n", kv);
+	else if (!rc && prot)
+		printf("key vault %s: soft-deleted with purge protection: %s until its retention "
+		       "ends, then Azure purges it\n",
+		       kv, in->purge ? "it cannot be purged; recoverable" : "recoverable");
+	else if (!rc && !in->purge)
+		printf("key vault %s: soft-deleted, recoverable until its retention ends; --purge "
+		       "purges it\n",
+		       kv);
+	else if (!rc && !(rc = arm_request(in->arm, "POST", strcat(path, "/purge"), rtype[F_KV][1],
+					   NULL, in->timeout, NULL, err)))
+		printf("key vault %s: purged\n", kv);
+	return rc == NG_ENOTFOUND ? 0 : rc;
+}
+
+/* down: the volume blob (the mint's database; account key from listKeys,
+ * §1.12) is looked at first. While it exists --quick is refused and its
+ * account and group stay, unless --delete-data --download copied it. The
+ * container group goes first: nothing writes the volume after. A snapshot
+ * (§1.7) lives and dies with its account. */
 static int down(struct infra *in, struct ng_err *err)
 {
 	struct blob_auth a = {.account = in->v[F_SA]};
 	struct blob_state st = {0};
+	struct safefile sf = {0};
 	struct http_resp r;
 	struct breq q;
 	cJSON *sa = NULL;
 	char *key = NULL, url[768], path[512];
 	uint8_t *kb = NULL;
 	size_t kl = 0;
-	const char *ep, *snap;
+	const char *ep, *snap = NULL;
 	int rc, keep;
 
 	snprintf(path, sizeof(path), "/providers/%s/%s", rtype[F_SA][0], in->v[F_SA]);
-	rc = arm_request(in->arm, "GET", path, ARM_API_STORAGE, NULL, TIMEOUT_S, &sa, err);
+	rc = arm_request(in->arm, "GET", path, ARM_API_STORAGE, NULL, in->timeout, &sa, err);
 	if (!rc && !(ep = az_json_str(sa, "properties.primaryEndpoints.blob")))
 		rc = ng_errf(err, NG_ENET, "storage account %s: no blob endpoint", in->v[F_SA]);
 	if (!rc && !(rc = arm_storage_key(in->arm, in->v[F_SA], &key, err)) &&
@@ -297,11 +425,20 @@ static int down(struct infra *in, struct ng_err *err)
 		a.key_len = kl;
 		rc = blob_status(in->s.http, &a, url, &st, err);
 	}
-	if ((keep = !rc && st.exists) && in->quick)
-		rc = ng_errf(err, NG_EEXIST,
-			     "--quick refused: %s holds the encfs volume (the mint's database)",
-			     in->v[F_SA]);
-	else if (keep && in->snapshot) {
+	rc = rc == NG_ENOTFOUND ? 0 : rc; /* no account: no volume */
+	if ((keep = !rc && st.exists) && in->quick && !in->download)
+		rc =
+		    ng_errf(err, NG_EEXIST,
+			    "--quick refused: %s holds the encfs volume (the mint's database); add "
+			    "--delete-data --download FILE, or drop --quick to keep it",
+			    in->v[F_SA]);
+	else if (keep && in->download)
+		rc = safefile_open(&sf, in->download, 0600, err);
+	else if (!rc && in->download)
+		printf("volume blob: absent: nothing to download\n");
+	if (!rc && !(rc = arm_group_delete(in->arm, in->v[F_CG], in->timeout, err)))
+		printf("container group %s: deleted\n", in->v[F_CG]);
+	if (!rc && keep && in->snapshot) {
 		http_resp_init(&r);
 		if (breq_init(&q, "PUT", url, "comp=snapshot"))
 			rc = ng_errf(err, NG_ENOMEM, "snapshot: out of memory");
@@ -313,6 +450,8 @@ static int down(struct infra *in, struct ng_err *err)
 		breq_free(&q);
 		http_resp_free(&r);
 	}
+	if (!rc && keep && in->download && !(rc = download(in, &a, url, &sf, err)))
+		keep = 0;
 	if (key)
 		OPENSSL_cleanse(key, strlen(key));
 	if (kb)
@@ -320,16 +459,17 @@ static int down(struct infra *in, struct ng_err *err)
 	free(key);
 	free(kb);
 	cJSON_Delete(sa);
-	if ((rc == NG_ENOTFOUND || !rc) &&
-	    !(rc = arm_group_delete(in->arm, in->v[F_CG], TIMEOUT_S, err)))
-		printf("container group %s: deleted\n", in->v[F_CG]);
+	safefile_abort(&sf);
 	for (int i = in->quick ? 4 : 0; i < 5 && !rc; i++) {
 		int f = down_order[i];
-		if (keep && (f == F_SA || f == F_RG))
+		/* kept: the volume's account and group, a Managed HSM or a shared
+		 * attestation provider named in the file */
+		if ((keep && (f == F_SA || f == F_RG)) || (f == F_KV && in->v[F_HSM][0]) ||
+		    (f == F_ATT && in->v[F_ATTURL][0]))
 			continue;
 		snprintf(path, sizeof(path), "/providers/%s/%s", rtype[f][0], in->v[f]);
 		rc = arm_request(in->arm, "DELETE", f == F_RG ? "" : path, rtype[f][1], NULL,
-				 TIMEOUT_S, NULL, err);
+				 in->timeout, NULL, err);
 		if (rc == NG_ENOTFOUND)
 			rc = 0;
 		if (!rc)
@@ -339,21 +479,19 @@ static int down(struct infra *in, struct ng_err *err)
 		printf("storage account %s: kept with its resource group: it holds the encfs "
 		       "volume%s\n",
 		       in->v[F_SA], in->snapshot ? " and its snapshot" : "");
-	if (!rc)
-		printf("key vault %s: soft-deleted with purge protection: recoverable until its "
-		       "retention ends\n",
-		       in->v[F_KV]);
-	return rc;
+	return rc || in->v[F_HSM][0] ? rc : vault_purge(in, err);
 }
 
 int cmd_infra(int argc, char **argv)
 {
-	struct infra in = {0};
-	const char *arg[4] = {NULL, "target.json"}, *bad = NULL; /* -o, --cloud-file, --ca-file */
+	struct infra in = {.timeout = 1800};
+	/* -o, --cloud-file, --ca-file, --download, --cloud, --timeout */
+	const char *arg[7] = {NULL, "target.json"}, *bad = NULL;
 	// clang-format off
 	const struct option lo[] = {
-	    {"out", 1, 0, 1}, {"cloud-file", 1, 0, 2}, {"ca-file", 1, 0, 3},
-	    {"quiet", 0, &in.quiet, 1}, {"yes", 0, &in.yes, 1}, {"quick", 0, &in.quick, 1},
+	    {"out", 1, 0, 1}, {"cloud-file", 1, 0, 2}, {"ca-file", 1, 0, 3}, {"download", 1, 0, 4},
+	    {"cloud", 1, 0, 5}, {"timeout", 1, 0, 6}, {"quiet", 0, &in.quiet, 1},
+	    {"yes", 0, &in.yes, 1}, {"quick", 0, &in.quick, 1}, {"purge", 0, &in.purge, 1},
 	    {"delete-data", 0, &in.delete_data, 1}, {"snapshot", 0, &in.snapshot, 1},
 	    {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	// clang-format on
@@ -369,25 +507,32 @@ int cmd_infra(int argc, char **argv)
 		}
 		if (opt == 'q')
 			in.quiet = 1;
-		else if (opt == 'o' || (opt >= 1 && opt <= 3))
+		else if (opt == 'o' || (opt >= 1 && opt <= 6))
 			arg[opt == 'o' ? 1 : opt] = optarg;
 		else if (opt)
 			bad = "unknown option or missing value";
 	}
+	in.download = arg[4];
+	if (arg[6] && (in.timeout = strtod(arg[6], NULL)) <= 0)
+		bad = "--timeout: want seconds > 0";
 	if (!bad && !up && !dn && strcmp(verb, "plan"))
 		bad = "want plan, up or down";
 	else if (!bad && optind + 1 != argc)
 		bad = "want one INFRA.json";
-	else if (!bad && !dn && (in.yes || in.quick || in.delete_data || in.snapshot))
-		bad = "--yes, --quick, --delete-data are options of down";
+	else if (!bad && !dn &&
+		 (in.yes || in.quick || in.purge || in.delete_data || in.snapshot || in.download))
+		bad =
+		    "--yes, --quick, --purge, --snapshot, --delete-data, --download are options of "
+		    "down";
 	else if (!bad && dn && !in.yes)
 		bad = "down deletes the deployment's resources: add --yes";
-	else if (!bad && in.delete_data != in.snapshot)
-		bad = "--delete-data goes with --snapshot (a snapshot first)";
+	else if (!bad && (in.delete_data != !!in.download || (in.delete_data && in.snapshot)))
+		bad = "--delete-data goes with --download FILE (a checked copy first), not "
+		      "--snapshot (a snapshot dies with its blob's account)";
 	if (bad)
 		return cli_usage_error("nutapply", "infra", "%s", bad);
 	if (!(rc = load_spec(argv[optind], &in, &err)) &&
-	    !(rc = az_session_open(&in.s, NULL, arg[2], arg[3], in.quiet, &err)) &&
+	    !(rc = az_session_open(&in.s, arg[5], arg[2], arg[3], in.quiet, &err)) &&
 	    !(rc = arm_client_new(in.s.http, in.s.cred, &in.s.cloud, in.v[F_SUB], in.v[F_RG],
 				  &in.arm, &err)))
 		rc = dn ? down(&in, &err) : plan_up(&in, up, arg[1], &err);

@@ -125,58 +125,100 @@ PY
 expect_exit 1 "$NUTGEN" target check "$T/evil.json" --kek-fingerprint "$FP"
 expect_err "does not match --kek-fingerprint"
 
-# 5b. Without a volume (Azurite holds no encfs container yet), down --quick
-#     deletes the resource group in one call.
+# 5b. An existing Managed HSM and a shared attestation provider named in the
+#     file: neither is created (nor any vault role), the KEK goes there; down
+#     --quick (no volume yet: Azurite holds no encfs container) deletes the
+#     group and touches neither.
+cat >"$T/hsm.json" <<JSON
+{"subscription": "$FAKEAZURE_SUBSCRIPTION", "resource_group": "rg-hsm", "storage_account": "devstoreaccount1",
+ "managed_hsm": "$FAKEAZURE_VAULT", "attestation_endpoint": "$FAKEAZURE_ATTEST", "kek_name": "kek-hsm"}
+JSON
+echo '{"subscription": "x", "managed_hsm": "http://hsm.example"}' >"$T/badhsm.json"
+expect_exit 1 infra plan "$T/badhsm.json"
+expect_err "badhsm.json: managed_hsm: want an https:// URL"
+LOCATION=westeurope expect_exit 0 infra up "$T/hsm.json" -o "$T/target-hsm.json"
+grep -q "kek kek-hsm: created" "$T/out" || fail "hsm up: $(cat "$T/out")"
+[ "$(q 'sorted(r["type"] for r in s["arm"]["resources"].values() if "/rg-hsm/" in r["id"] and "Authorization" not in r["type"])')" = \
+	"['Microsoft.ManagedIdentity/userAssignedIdentities', 'Microsoft.Storage/storageAccounts', 'Microsoft.Storage/storageAccounts/blobServices/containers', 'Microsoft.Storage/storageAccounts/fileServices/shares']" ] ||
+	fail "hsm: unexpected resources: $(q '[r["id"] for r in s["arm"]["resources"].values() if "/rg-hsm/" in r["id"]]')"
+[ "$(q 'len([r for r in s["arm"]["resources"].values() if "/rg-hsm/" in r["id"] and r["type"].endswith("roleAssignments")])')" = 1 ] || fail "hsm: role assignments"
+[ "$("$PY" -c 'import json,sys; t=json.load(open(sys.argv[1])); k=t["key_vault"]; print(k["kind"], k["uri"], t["attestation"]["endpoint"], t["kek"]["kid"].startswith(k["uri"].rstrip("/") + "/keys/kek-hsm/"))' "$T/target-hsm.json")" = \
+	"managedhsm $FAKEAZURE_VAULT $FAKEAZURE_ATTEST True" ] || fail "hsm target.json: $(cat "$T/target-hsm.json")"
+expect_exit 0 "$NUTGEN" target check "$T/target-hsm.json" --kek-fingerprint "$(sed -n 's/^kek fingerprint: //p' "$T/out")"
+LOCATION=westeurope expect_exit 0 infra down "$T/hsm.json" --yes --quick
+grep -q "resource group rg-hsm: deleted" "$T/out" || fail "down --quick: $(cat "$T/out")"
+grep -qi "vault\|attestation" "$T/out" && fail "down touched the HSM or the shared provider: $(cat "$T/out")"
+[ "$(q '"rg-hsm" in s["arm"]["resource_groups"]')" = False ] || fail "down --quick kept the group"
+
+# 5c. --purge: a vault without purge protection (as the seed made them) is
+#     purged after its delete; the group without a volume is deleted.
 cat >"$T/bare.json" <<JSON
 {"subscription": "$FAKEAZURE_SUBSCRIPTION", "resource_group": "rg-bare", "location": "westeurope",
  "key_vault": "kv-bare-test", "storage_account": "devstoreaccount1"}
 JSON
 expect_exit 0 infra up "$T/bare.json" -o "$T/target-bare.json"
-expect_exit 0 infra down "$T/bare.json" --yes --quick
-grep -q "resource group rg-bare: deleted" "$T/out" || fail "down --quick: $(cat "$T/out")"
-[ "$(q '"rg-bare" in s["arm"]["resource_groups"]')" = False ] || fail "down --quick kept the group"
+printf 'Authorization: Bearer %s\n' "$(fakeazure_token https://management.azure.com)" >"$T/arm.hdr"
+curl -sS --fail-with-body --cacert "$FAKEAZURE_CA" -X PUT -H @"$T/arm.hdr" -H 'Content-Type: application/json' \
+	--data-binary '{"location": "westeurope", "properties": {"enableSoftDelete": true, "enablePurgeProtection": false}}' \
+	"$FAKEAZURE_ARM/subscriptions/$FAKEAZURE_SUBSCRIPTION/resourceGroups/rg-bare/providers/Microsoft.KeyVault/vaults/kv-bare-test?api-version=2023-07-01" >/dev/null ||
+	fail "could not make the vault unprotected"
+expect_exit 0 infra down "$T/bare.json" --yes --purge
+for l in "key vault kv-bare-test: purged" "storageAccounts devstoreaccount1: deleted" "resource group rg-bare: deleted"; do
+	grep -q "$l" "$T/out" || fail "down --purge: no '$l': $(cat "$T/out")"
+done
+[ "$(q 's["arm"]["purged_vaults"]')" = "['kv-bare-test']" ] || fail "the vault was not purged"
 
-# 6. The volume: a blob with data in Azurite's encfs container.
+# 6. The volume: a blob with data in Azurite's encfs container: 12 MiB, the
+#    first 8 written (more than one Get Blob of 4 MiB), the last 4 never.
 az_oracle mkcontainer encfs
-"$PY" -c 'import os,sys; b=bytearray(4<<20); b[0:4096]=os.urandom(4096); b[3<<20:(3<<20)+512]=os.urandom(512); open(sys.argv[1],"wb").write(b)' "$T/vol.img"
+"$PY" -c 'import os,sys; b=bytearray(12<<20); b[0:4096]=os.urandom(4096); b[5<<20:(5<<20)+4096]=os.urandom(4096); open(sys.argv[1],"wb").write(b)' "$T/vol.img"
 az_oracle put encfs/encfs.img "$T/vol.img" nutapply_state=complete
 sum0=$(az_oracle sha256-full encfs/encfs.img)
 
-# 7. down: --yes needed; --quick refuses while the volume exists.
+# 7. down: --yes needed; --delete-data only with a download; --quick refuses
+#    while the volume exists; an unwritable download target stops everything.
 expect_exit 2 infra down "$T/infra.json"
 expect_err "add --yes"
 expect_exit 2 infra down "$T/infra.json" --yes --delete-data
-expect_err "--delete-data goes with --snapshot"
+expect_err "--delete-data goes with --download FILE"
+expect_exit 2 infra down "$T/infra.json" --yes --delete-data --snapshot
+expect_err "not --snapshot (a snapshot dies with its blob's account)"
+expect_exit 2 infra up "$T/infra.json" --purge
+expect_err "are options of down"
 expect_exit 1 infra down "$T/infra.json" --yes --quick
 expect_err "--quick refused: devstoreaccount1 holds the encfs volume"
-expect_exit 1 infra down "$T/infra.json" --yes --quick --delete-data --snapshot
+expect_exit 1 infra down "$T/infra.json" --yes --quick --snapshot
 expect_err "--quick refused"
-[ "$(q '"rg-infra" in s["arm"]["resource_groups"]')" = True ] || fail "--quick deleted the group anyway"
+expect_exit 1 infra down "$T/infra.json" --yes --delete-data --download "$T/no/such/dir/saved.img"
+[ "$(q '"rg-infra" in s["arm"]["resource_groups"] and any(r["name"]=="kv-infra-test" for r in s["arm"]["resources"].values())')" = True ] ||
+	fail "a refused down deleted something"
 
-# 8. down without --delete-data (faults on ARM deletes): the account and the
-#    blob stay byte-identical; the vault is soft-deleted, kept recoverable by
-#    its purge protection, and down says so.
-fakeazure_ctl POST /_fake/faults '[{"service":"arm","method":"DELETE","path":"vaults","kind":"503","retry_after":0}]' >/dev/null
-expect_exit 0 infra down "$T/infra.json" --yes
+# 8. down without --delete-data (faults on ARM deletes and the deleted vault
+#    read): the account and the blob stay byte-identical; the vault is
+#    soft-deleted, purge protection forbids --purge with a clear line.
+fakeazure_ctl POST /_fake/faults '[{"service":"arm","method":"DELETE","path":"vaults","kind":"503","retry_after":0},
+ {"service":"arm","method":"GET","path":"deletedVaults","kind":"reset"}]' >/dev/null
+expect_exit 0 infra down "$T/infra.json" --yes --purge
 for l in "container group nutshell-tee: deleted" "Microsoft.KeyVault/vaults kv-infra-test: deleted" \
 	"storage account devstoreaccount1: kept with its resource group: it holds the encfs volume" \
-	"key vault kv-infra-test: soft-deleted with purge protection: recoverable"; do
+	"key vault kv-infra-test: soft-deleted with purge protection: it cannot be purged"; do
 	grep -q "$l" "$T/out" || fail "down: no '$l': $(cat "$T/out")"
 done
+[ "$(q 'sum(f["fired"] for f in s["faults"])')" = 2 ] || fail "faults did not fire: $(q 's["faults"]')"
 fakeazure_ctl POST /_fake/faults '[]' >/dev/null
 [ "$(az_oracle sha256-full encfs/encfs.img)" = "$sum0" ] || fail "down changed the volume blob"
 [ "$(q 'any(r["name"]=="devstoreaccount1" for r in s["arm"]["resources"].values())')" = True ] || fail "storage account deleted"
 [ "$(q 'list(s["arm"]["deleted_vaults"])')" = "['kv-infra-test']" ] || fail "vault not soft-deleted"
-[ "$(q 's["arm"]["purged_vaults"]')" = "[]" ] || fail "a purge-protected vault was purged"
+[ "$(q 's["arm"]["purged_vaults"]')" = "['kv-bare-test']" ] || fail "a purge-protected vault was purged"
 
 # 9. up again while the vault is soft-deleted: one clear line (seed H22).
 expect_exit 1 infra up "$T/infra.json" -o "$T/target2.json"
 expect_err "soft deleted vault"
 [ ! -e "$T/target2.json" ] || fail "a failed up wrote target.json"
 
-# 10. down --delete-data --snapshot: a snapshot, and the account (where the
-#     snapshot lives) kept with the blob as it was.
-expect_exit 0 infra down "$T/infra.json" --yes --delete-data --snapshot
+# 10. down --snapshot: a snapshot, and the account (where the snapshot lives)
+#     kept with its group and the blob as it was.
+expect_exit 0 infra down "$T/infra.json" --yes --snapshot
 grep -q "volume blob: snapshot " "$T/out" || fail "no snapshot: $(cat "$T/out")"
 grep -q "kept with its resource group: it holds the encfs volume and its snapshot" "$T/out" ||
 	fail "account not kept: $(cat "$T/out")"
@@ -184,7 +226,20 @@ grep -q "kept with its resource group: it holds the encfs volume and its snapsho
 [ "$(az_oracle sha256-full encfs/encfs.img)" = "$sum0" ] || fail "down --snapshot changed the volume blob"
 [ "$(q '"rg-infra" in s["arm"]["resource_groups"]')" = True ] || fail "the group holding the volume was deleted"
 
-# down again with only the account left: still a clean run
+# 11. down --quick --delete-data --download: the copy first (equal to the
+#     blob by SHA-256 and size), then the group with the account and blob.
+expect_exit 0 infra down "$T/infra.json" --yes --quick --delete-data --download "$T/saved.img"
+grep -q "volume blob: downloaded to $T/saved.img (size 12582912, 8388608 bytes of data" "$T/out" ||
+	fail "no download: $(cat "$T/out")"
+[ "$(sha256sum <"$T/saved.img" | cut -d' ' -f1) $(stat -c %s "$T/saved.img")" = "$sum0" ] ||
+	fail "the download differs from the blob"
+[ "$(stat -c %a "$T/saved.img")" = 600 ] || fail "the download is not private"
+ls "$T" | grep -q 'saved.img.*tmp' && fail "a temporary download was left behind"
+grep -q "resource group rg-infra: deleted" "$T/out" || fail "group not deleted: $(cat "$T/out")"
+[ "$(q '"rg-infra" in s["arm"]["resource_groups"] or any(r["name"]=="devstoreaccount1" for r in s["arm"]["resources"].values())')" = False ] ||
+	fail "group or account not deleted"
+
+# down again with nothing left: still a clean run
 expect_exit 0 infra down "$T/infra.json" --yes
 
 # 12. No secret anywhere: client secret, storage keys, tokens.
