@@ -26,33 +26,17 @@ const char cmd_infra_usage[] =
     "The Azure resources of a deployment (templates/infra/infra.json, docs/infra.md):\n"
     "plan shows what up would change; up deploys it, creates the key-exchange key,\n"
     "writes target.json and prints the KEK fingerprint; down deletes the container\n"
-    "group, then the rest. While the encfs volume blob (the mint's database) exists\n"
-    "its storage account and resource group stay and --quick (delete the group) is\n"
-    "refused, unless --delete-data --download FILE copied it first; --snapshot\n"
-    "snapshots it. The vault stays soft-deleted; --purge purges it unless purge\n"
-    "protection forbids it. A Managed HSM or shared attestation provider named in\n"
-    "INFRA.json is used, never created nor deleted.\n"
-    "Options: -o FILE, --timeout SECONDS (per ARM operation, default 1800),\n"
-    "--cloud NAME, --cloud-file FILE, --ca-file FILE, -q/--quiet\n"
+    "group, then the rest but the encfs volume's account and group (and --quick is\n"
+    "refused) unless --delete-data --download FILE copied it first. --snapshot\n"
+    "snapshots the volume; --purge purges the soft-deleted vault unless purge\n"
+    "protection forbids it. Options: -o FILE, --timeout SECONDS (per ARM operation,\n"
+    "default 1800), --cloud NAME, --cloud-file FILE, --ca-file FILE, -q/--quiet\n"
     "Exit status: 0 done, 1 failure or refusal (one line on stderr), 2 usage.\n";
 
-enum {
-	F_SUB,
-	F_RG,
-	F_LOC,
-	F_KV,
-	F_SA,
-	F_ATT,
-	F_MI,
-	F_SHARE,
-	F_CG,
-	F_KEK,
-	F_OPID,
-	F_OPTYPE,
-	F_HSM,
-	F_ATTURL,
-	F_N
-};
+// clang-format off
+enum { F_SUB, F_RG, F_LOC, F_KV, F_SA, F_ATT, F_MI, F_SHARE, F_CG, F_KEK, F_OPID, F_OPTYPE,
+       F_HSM, F_MAA, F_N };
+// clang-format on
 
 /* INFRA.json member, seed environment variable, seed default, template parameter. */
 static const char *const fields[F_N][4] = {
@@ -93,6 +77,8 @@ struct infra {
 
 static int load_spec(const char *path, struct infra *in, struct ng_err *err)
 {
+	static const char ok[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.():/";
 	cJSON *j = NULL;
 	int rc = az_read_json(path, 64 << 10, &j, err), known = 0;
 
@@ -104,10 +90,8 @@ static int load_spec(const char *path, struct infra *in, struct ng_err *err)
 		snprintf(in->v[k], sizeof(in->v[k]), "%s", e && *e ? e : f ? f : fields[k][2]);
 		const char *v = in->v[k];
 		int url = k >= F_HSM; /* names go into ARM paths: no ':' nor '/' */
-		if (v[strspn(
-			v,
-			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.():/")] ||
-		    (url ? *v && strncmp(v, "https://", 8) : v[strcspn(v, ":/")] != 0))
+		if (v[strspn(v, ok)] ||
+		    (url ? *v && strncmp(v, "https://", 8) : !!strpbrk(v, ":/")))
 			rc = ng_errf(err, NG_EINVAL, "%s: %s: %s", path, fields[k][0],
 				     url ? "want an https:// URL of letters, digits and -_.():/"
 					 : "only letters, digits and -_.() allowed");
@@ -223,16 +207,13 @@ out:
 /* The last deployment's `target` output, or NULL (none, or it failed). */
 static const cJSON *target_output(struct infra *in, cJSON **dep, struct ng_err *err)
 {
-	const char *const path[] = {"properties", "outputs", "target", "value"};
-	const cJSON *v;
-
 	cJSON_Delete(*dep);
 	*dep = NULL;
 	arm_request(in->arm, "GET", DEP, ARM_API_DEPLOYMENTS, NULL, in->timeout, dep, err);
-	v = *dep;
-	for (size_t i = 0; i < 4; i++)
-		v = cJSON_GetObjectItem(v, path[i]);
-	return v;
+	return cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(*dep, "properties"), "outputs"), "target"),
+	    "value");
 }
 
 /* what-if first (azure-rest.md §4.4); up creates the group, deploys what changed. */
@@ -303,14 +284,14 @@ out:
 /* Copies the volume blob into sf, renamed into place only when complete: its
  * written page ranges (§1.5) by Get Blob of at most 4 MiB, each under
  * If-Match (a blob that changes fails the copy), its length and the MD5 the
- * service computes for it (x-ms-range-get-content-md5, §1.9) checked. */
+ * service computes for it (x-ms-range-get-content-md5, §1.9) checked. Range, not
+ * x-ms-range: blob.c sorts canonical header lines, not names (§1.10). */
 static int download(struct infra *in, const struct blob_auth *a, const char *url,
 		    struct safefile *sf, struct ng_err *err)
 {
 	struct blob_state st;
 	struct blob_range *rg = NULL;
 	size_t n = 0;
-	uint64_t got = 0;
 	int rc = blob_head(in->s.http, a, url, &st, err);
 
 	if (!rc && ftruncate(sf->fd, (off_t)st.size))
@@ -350,16 +331,15 @@ static int download(struct infra *in, const struct blob_auth *a, const char *url
 					     (unsigned long long)o);
 			else if (!rc && pwrite(sf->fd, r.body.data, l, (off_t)o) != (ssize_t)l)
 				rc = ng_errf(err, NG_EIO, "%s: write failed", in->download);
-			got += l;
 			free(md64);
 			breq_free(&q);
 			http_resp_free(&r);
 		}
 	free(rg);
 	if (!rc && !(rc = safefile_commit(sf, err)))
-		printf("volume blob: downloaded to %s (size %llu, %llu bytes of data, each range's "
-		       "Content-MD5 checked)\n",
-		       in->download, (unsigned long long)st.size, (unsigned long long)got);
+		printf("volume blob: downloaded to %s (%llu bytes, each range's Content-MD5 "
+		       "checked)\n",
+		       in->download, (unsigned long long)st.size);
 	return rc;
 }
 
@@ -380,14 +360,12 @@ static int vault_purge(struct infra *in, struct ng_err *err)
 	cJSON_Delete(d);
 	if (rc == NG_ENOTFOUND)
 		printf("key vault %s: not soft-deleted: nothing to purge\n", kv);
-	else if (!rc && prot)
-		printf("key vault %s: soft-deleted with purge protection: %s until its retention "
-		       "ends, then Azure purges it\n",
-		       kv, in->purge ? "it cannot be purged; recoverable" : "recoverable");
-	else if (!rc && !in->purge)
-		printf("key vault %s: soft-deleted, recoverable until its retention ends; --purge "
-		       "purges it\n",
-		       kv);
+	else if (!rc && (prot || !in->purge))
+		printf("key vault %s: soft-deleted%s: recoverable until its retention ends%s\n", kv,
+		       prot ? " with purge protection" : "",
+		       !prot	   ? "; --purge purges it"
+		       : in->purge ? "; it cannot be purged"
+				   : "");
 	else if (!rc && !(rc = arm_request(in->arm, "POST", strcat(path, "/purge"), rtype[F_KV][1],
 					   NULL, in->timeout, NULL, err)))
 		printf("key vault %s: purged\n", kv);
@@ -427,11 +405,10 @@ static int down(struct infra *in, struct ng_err *err)
 	}
 	rc = rc == NG_ENOTFOUND ? 0 : rc; /* no account: no volume */
 	if ((keep = !rc && st.exists) && in->quick && !in->download)
-		rc =
-		    ng_errf(err, NG_EEXIST,
-			    "--quick refused: %s holds the encfs volume (the mint's database); add "
-			    "--delete-data --download FILE, or drop --quick to keep it",
-			    in->v[F_SA]);
+		rc = ng_errf(err, NG_EEXIST,
+			     "--quick refused: %s holds the encfs volume (the mint's "
+			     "database); add --delete-data --download FILE, or drop --quick",
+			     in->v[F_SA]);
 	else if (keep && in->download)
 		rc = safefile_open(&sf, in->download, 0600, err);
 	else if (!rc && in->download)
@@ -465,7 +442,7 @@ static int down(struct infra *in, struct ng_err *err)
 		/* kept: the volume's account and group, a Managed HSM or a shared
 		 * attestation provider named in the file */
 		if ((keep && (f == F_SA || f == F_RG)) || (f == F_KV && in->v[F_HSM][0]) ||
-		    (f == F_ATT && in->v[F_ATTURL][0]))
+		    (f == F_ATT && in->v[F_MAA][0]))
 			continue;
 		snprintf(path, sizeof(path), "/providers/%s/%s", rtype[f][0], in->v[f]);
 		rc = arm_request(in->arm, "DELETE", f == F_RG ? "" : path, rtype[f][1], NULL,

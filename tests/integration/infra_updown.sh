@@ -201,7 +201,7 @@ fakeazure_ctl POST /_fake/faults '[{"service":"arm","method":"DELETE","path":"va
 expect_exit 0 infra down "$T/infra.json" --yes --purge
 for l in "container group nutshell-tee: deleted" "Microsoft.KeyVault/vaults kv-infra-test: deleted" \
 	"storage account devstoreaccount1: kept with its resource group: it holds the encfs volume" \
-	"key vault kv-infra-test: soft-deleted with purge protection: it cannot be purged"; do
+	"key vault kv-infra-test: soft-deleted with purge protection: recoverable until its retention ends; it cannot be purged"; do
 	grep -q "$l" "$T/out" || fail "down: no '$l': $(cat "$T/out")"
 done
 [ "$(q 'sum(f["fired"] for f in s["faults"])')" = 2 ] || fail "faults did not fire: $(q 's["faults"]')"
@@ -229,11 +229,12 @@ grep -q "kept with its resource group: it holds the encfs volume and its snapsho
 # 11. down --quick --delete-data --download: the copy first (equal to the
 #     blob by SHA-256 and size), then the group with the account and blob.
 expect_exit 0 infra down "$T/infra.json" --yes --quick --delete-data --download "$T/saved.img"
-grep -q "volume blob: downloaded to $T/saved.img (size 12582912, 8388608 bytes of data" "$T/out" ||
+grep -q "volume blob: downloaded to $T/saved.img (12582912 bytes, each range.s Content-MD5 checked)" "$T/out" ||
 	fail "no download: $(cat "$T/out")"
 [ "$(sha256sum <"$T/saved.img" | cut -d' ' -f1) $(stat -c %s "$T/saved.img")" = "$sum0" ] ||
 	fail "the download differs from the blob"
 [ "$(stat -c %a "$T/saved.img")" = 600 ] || fail "the download is not private"
+[ "$(stat -c %b "$T/saved.img")" -le 16448 ] || fail "the never-written 4 MiB were written: $(stat -c %b "$T/saved.img") blocks"
 ls "$T" | grep -q 'saved.img.*tmp' && fail "a temporary download was left behind"
 grep -q "resource group rg-infra: deleted" "$T/out" || fail "group not deleted: $(cat "$T/out")"
 [ "$(q '"rg-infra" in s["arm"]["resource_groups"] or any(r["name"]=="devstoreaccount1" for r in s["arm"]["resources"].values())')" = False ] ||
