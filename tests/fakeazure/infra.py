@@ -2,7 +2,8 @@
 what `nutapply infra` needs beyond the base ARM fake, installed onto it by
 install(fake) so the shared modules stay untouched but for one hook line.
 
-- template expressions guid(), reference(), and(); resource `condition`;
+- template expressions guid(), reference(), and(), empty(), if(); resource
+  `condition`;
 - runtime properties ARM adds to what a template declares (vault vaultUri,
   identity principalId/clientId, attestation attestUri, storage
   primaryEndpoints.blob from $FAKEAZURE_BLOB_ENDPOINT), returned on GET and
@@ -56,6 +57,10 @@ def call(self, fn, a):
         return str(uuid.uuid5(uuid.NAMESPACE_URL, "|".join(str(x).lower() for x in a)))
     if fn == "and":
         return all(bool(x) for x in a)
+    if fn == "empty":
+        return not a[0]
+    if fn == "if":  # ARM evaluates only the branch taken; the fake's reference() never fails
+        return a[1] if a[0] else a[2]
     if fn == "reference":
         cur = FAKE.arm.res.get(str(a[0]).lower(), {})
         return dict(copy.deepcopy(cur.get("properties", {})), **runtime(a[0], type_of(a[0])))

@@ -4,35 +4,22 @@
 # stand-in's state and python3-cryptography, fingerprint mismatch refused,
 # the volume never lost, faults injected, no secret in outputs.
 . "$NG_SRCDIR/tests/lib.sh"
-. "$NG_SRCDIR/tests/fakeazure.sh"
-. "$NG_SRCDIR/tests/azurite.sh"
-azurite_start
-FAKEAZURE_BLOB_ENDPOINT=$AZ_URL/
-export FAKEAZURE_BLOB_ENDPOINT
-fakeazure_start --lro-polls 1 --retry-after 0
-trap 'fakeazure_stop; azurite_stop' EXIT
-fakeazure_env "$T/cloud.json"
-cat "$FAKEAZURE_CA" "$AZ_CA" >"$T/ca.pem"
-export NUTAPPLY_HTTP_BACKOFF_BASE=0.05 NUTAPPLY_ARM_POLL_S=0.05
-unset RESOURCE_GROUP LOCATION KEY_VAULT_NAME STORAGE_ACCOUNT ATTESTATION_PROVIDER MANAGED_IDENTITY_NAME \
-	CADDY_FILE_SHARE CONTAINER_GROUP_NAME AZURE_SUBSCRIPTION_ID
+. "$NG_SRCDIR/tests/infra_lib.sh"
 OP=00000000-0000-4000-8000-00000000e0e0
 cat >"$T/infra.json" <<JSON
 {"subscription": "$FAKEAZURE_SUBSCRIPTION", "resource_group": "rg-infra", "location": "westeurope",
  "key_vault": "kv-infra-test", "storage_account": "devstoreaccount1", "operator_principal_id": "$OP"}
 JSON
-c="--cloud-file $T/cloud.json --ca-file $T/ca.pem -q"
 infra() { "$NUTAPPLY" infra "$@" $c; }
 q() { fakeazure_q "$1"; }
 nreq() { q "len([r for r in s['requests'] if r['method']=='$1' and '$2' in r['path']])"; }
-PY=$FAKEAZURE_PY
 # the oracle through the interpreter itself (a version-manager shim costs seconds)
 az_oracle() { "$PY" -B "$NG_SRCDIR/tests/azblob.py" --ca "$AZ_CA" --base "$AZ_URL" "$@"; }
 
 # 1. plan before anything exists; a bad infra file is one line, no request.
 echo '{"key_vault": 5}' >"$T/bad.json"
 expect_exit 1 infra plan "$T/bad.json"
-expect_err "bad.json: member 'key_vault' is unknown or not a short string"
+expect_err "bad.json: want an object of short strings naming the subscription"
 expect_exit 0 infra plan "$T/infra.json"
 grep -q "resource group rg-infra: absent" "$T/out" || fail "plan: $(cat "$T/out")"
 [ "$(nreq PUT /)" = 0 ] || fail "plan wrote something"
@@ -50,7 +37,7 @@ expect_err "create the key-exchange key: HTTP 503"
 [ "$(q 'sum(f["fired"] for f in s["faults"])')" = 2 ] || fail "faults did not fire: $(q 's["faults"]')"
 fakeazure_ctl POST /_fake/faults '[
  {"service":"arm","method":"GET","path":"operation","kind":"503","retry_after":0},
- {"service":"arm","method":"GET","path":"userAssignedIdentities","kind":"reset"},
+ {"service":"arm","method":"GET","path":"deployments/nutgen-infra$","kind":"reset"},
  {"service":"vault","method":"GET","path":"/keys/","kind":"expired"}]' >/dev/null
 expect_exit 0 infra up "$T/infra.json" -o "$T/target.json"
 for l in "infrastructure: no change" \
@@ -102,10 +89,12 @@ assert len(fp) == 64 and "sha256:" + fp == t["kek"]["sha256"] == "sha256:" + has
 PY
 
 # 4. up again: nothing deployed, nothing created, says so; plan agrees.
+cp "$T/target.json" "$T/target.first"
 before=$(nreq PUT deployments)
 expect_exit 0 infra up "$T/infra.json" -o "$T/target.json"
 grep -q "infrastructure: no change" "$T/out" || fail "second up: $(cat "$T/out")"
-grep -q "kek nutgen-kek: present" "$T/out" && grep -q "target.json: unchanged" "$T/out" || fail "second up: $(cat "$T/out")"
+grep -q "kek nutgen-kek: present" "$T/out" || fail "second up: $(cat "$T/out")"
+cmp -s "$T/target.json" "$T/target.first" || fail "second up changed target.json"
 grep -q "kek fingerprint: $FP" "$T/out" || fail "second up printed another fingerprint"
 [ "$(nreq PUT deployments)" = "$before" ] || fail "second up deployed again"
 [ "$(q "len([r for r in s['requests'] if r['path'].endswith('/create') and r['status']==200])")" = 1 ] || fail "the KEK was created twice"
@@ -137,73 +126,119 @@ expect_exit 1 "$NUTGEN" target check "$T/evil.json" --kek-fingerprint "$FP"
 expect_err "does not match --kek-fingerprint"
 
 # 5b. An existing Managed HSM and a shared attestation provider named in the
-#     file: neither is created (nor any vault role), the KEK goes there.
+#     file: neither is created (nor any vault role), the KEK goes there; down
+#     --quick (no volume yet: Azurite holds no encfs container) deletes the
+#     group and touches neither.
 cat >"$T/hsm.json" <<JSON
-{"subscription": "$FAKEAZURE_SUBSCRIPTION", "resource_group": "rg-hsm", "storage_account": "sthsm",
+{"subscription": "$FAKEAZURE_SUBSCRIPTION", "resource_group": "rg-hsm", "storage_account": "devstoreaccount1",
  "managed_hsm": "$FAKEAZURE_VAULT", "attestation_endpoint": "$FAKEAZURE_ATTEST", "kek_name": "kek-hsm"}
 JSON
+echo '{"subscription": "x", "managed_hsm": "http://hsm.example"}' >"$T/badhsm.json"
+expect_exit 1 infra plan "$T/badhsm.json"
+expect_err "badhsm.json: managed_hsm: want an https:// URL"
 LOCATION=westeurope expect_exit 0 infra up "$T/hsm.json" -o "$T/target-hsm.json"
 grep -q "kek kek-hsm: created" "$T/out" || fail "hsm up: $(cat "$T/out")"
 [ "$(q 'sorted(r["type"] for r in s["arm"]["resources"].values() if "/rg-hsm/" in r["id"] and "Authorization" not in r["type"])')" = \
 	"['Microsoft.ManagedIdentity/userAssignedIdentities', 'Microsoft.Storage/storageAccounts', 'Microsoft.Storage/storageAccounts/blobServices/containers', 'Microsoft.Storage/storageAccounts/fileServices/shares']" ] ||
 	fail "hsm: unexpected resources: $(q '[r["id"] for r in s["arm"]["resources"].values() if "/rg-hsm/" in r["id"]]')"
 [ "$(q 'len([r for r in s["arm"]["resources"].values() if "/rg-hsm/" in r["id"] and r["type"].endswith("roleAssignments")])')" = 1 ] || fail "hsm: role assignments"
-[ "$("$PY" -c 'import json,sys; t=json.load(open(sys.argv[1])); print(t["key_vault"]["kind"], t["attestation"]["endpoint"])' "$T/target-hsm.json")" = "managedhsm $FAKEAZURE_ATTEST" ] ||
-	fail "hsm target.json: $(cat "$T/target-hsm.json")"
+[ "$("$PY" -c 'import json,sys; t=json.load(open(sys.argv[1])); k=t["key_vault"]; print(k["kind"], k["uri"], t["attestation"]["endpoint"], t["kek"]["kid"].startswith(k["uri"].rstrip("/") + "/keys/kek-hsm/"))' "$T/target-hsm.json")" = \
+	"managedhsm $FAKEAZURE_VAULT $FAKEAZURE_ATTEST True" ] || fail "hsm target.json: $(cat "$T/target-hsm.json")"
+expect_exit 0 "$NUTGEN" target check "$T/target-hsm.json" --kek-fingerprint "$(sed -n 's/^kek fingerprint: //p' "$T/out")"
+LOCATION=westeurope expect_exit 0 infra down "$T/hsm.json" --yes --quick
+grep -q "resource group rg-hsm: deleted" "$T/out" || fail "down --quick: $(cat "$T/out")"
+grep -qi "vault\|attestation" "$T/out" && fail "down touched the HSM or the shared provider: $(cat "$T/out")"
+[ "$(q '"rg-hsm" in s["arm"]["resource_groups"]')" = False ] || fail "down --quick kept the group"
 
-# 6. The volume: a blob with data in Azurite's encfs container.
+# 5c. --purge: a vault without purge protection (as the seed made them) is
+#     purged after its delete; the group without a volume is deleted.
+cat >"$T/bare.json" <<JSON
+{"subscription": "$FAKEAZURE_SUBSCRIPTION", "resource_group": "rg-bare", "location": "westeurope",
+ "key_vault": "kv-bare-test", "storage_account": "devstoreaccount1"}
+JSON
+expect_exit 0 infra up "$T/bare.json" -o "$T/target-bare.json"
+printf 'Authorization: Bearer %s\n' "$(fakeazure_token https://management.azure.com)" >"$T/arm.hdr"
+curl -sS --fail-with-body --cacert "$FAKEAZURE_CA" -X PUT -H @"$T/arm.hdr" -H 'Content-Type: application/json' \
+	--data-binary '{"location": "westeurope", "properties": {"enableSoftDelete": true, "enablePurgeProtection": false}}' \
+	"$FAKEAZURE_ARM/subscriptions/$FAKEAZURE_SUBSCRIPTION/resourceGroups/rg-bare/providers/Microsoft.KeyVault/vaults/kv-bare-test?api-version=2023-07-01" >/dev/null ||
+	fail "could not make the vault unprotected"
+expect_exit 0 infra down "$T/bare.json" --yes --purge
+for l in "key vault kv-bare-test: purged" "storageAccounts devstoreaccount1: deleted" "resource group rg-bare: deleted"; do
+	grep -q "$l" "$T/out" || fail "down --purge: no '$l': $(cat "$T/out")"
+done
+[ "$(q 's["arm"]["purged_vaults"]')" = "['kv-bare-test']" ] || fail "the vault was not purged"
+
+# 6. The volume: a blob with data in Azurite's encfs container: 12 MiB, the
+#    first 8 written (more than one Get Blob of 4 MiB), the last 4 never.
 az_oracle mkcontainer encfs
-"$PY" -c 'import os,sys; b=bytearray(4<<20); b[0:4096]=os.urandom(4096); b[3<<20:(3<<20)+512]=os.urandom(512); open(sys.argv[1],"wb").write(b)' "$T/vol.img"
+"$PY" -c 'import os,sys; b=bytearray(12<<20); b[0:4096]=os.urandom(4096); b[5<<20:(5<<20)+4096]=os.urandom(4096); open(sys.argv[1],"wb").write(b)' "$T/vol.img"
 az_oracle put encfs/encfs.img "$T/vol.img" nutapply_state=complete
 sum0=$(az_oracle sha256-full encfs/encfs.img)
 
-# 7. down: --yes needed; --quick refuses while the volume exists.
+# 7. down: --yes needed; --delete-data only with a download; --quick refuses
+#    while the volume exists; an unwritable download target stops everything.
 expect_exit 2 infra down "$T/infra.json"
 expect_err "add --yes"
 expect_exit 2 infra down "$T/infra.json" --yes --delete-data
+expect_err "--delete-data goes with --download FILE"
+expect_exit 2 infra down "$T/infra.json" --yes --delete-data --snapshot
+expect_err "not --snapshot (a snapshot dies with its blob's account)"
+expect_exit 2 infra up "$T/infra.json" --purge
+expect_err "are options of down"
 expect_exit 1 infra down "$T/infra.json" --yes --quick
 expect_err "--quick refused: devstoreaccount1 holds the encfs volume"
-expect_exit 1 infra down "$T/infra.json" --yes --quick --delete-data --snapshot
+expect_exit 1 infra down "$T/infra.json" --yes --quick --snapshot
 expect_err "--quick refused"
-[ "$(q '"rg-infra" in s["arm"]["resource_groups"]')" = True ] || fail "--quick deleted the group anyway"
+expect_exit 1 infra down "$T/infra.json" --yes --delete-data --download "$T/no/such/dir/saved.img"
+[ "$(q '"rg-infra" in s["arm"]["resource_groups"] and any(r["name"]=="kv-infra-test" for r in s["arm"]["resources"].values())')" = True ] ||
+	fail "a refused down deleted something"
 
-# 8. down without --delete-data (faults on ARM deletes): the account and the
-#    blob stay byte-identical; the vault is soft-deleted, purge protection
-#    forbids --purge with a clear line.
+# 8. down without --delete-data (faults on ARM deletes and the deleted vault
+#    read): the account and the blob stay byte-identical; the vault is
+#    soft-deleted, purge protection forbids --purge with a clear line.
 fakeazure_ctl POST /_fake/faults '[{"service":"arm","method":"DELETE","path":"vaults","kind":"503","retry_after":0},
  {"service":"arm","method":"GET","path":"deletedVaults","kind":"reset"}]' >/dev/null
 expect_exit 0 infra down "$T/infra.json" --yes --purge
 for l in "container group nutshell-tee: deleted" "Microsoft.KeyVault/vaults kv-infra-test: deleted" \
-	"storage account devstoreaccount1: kept: it holds the encfs volume" \
-	"key vault kv-infra-test: soft-deleted with purge protection: it cannot be purged"; do
+	"storage account devstoreaccount1: kept with its resource group: it holds the encfs volume" \
+	"key vault kv-infra-test: soft-deleted with purge protection: recoverable until its retention ends; it cannot be purged"; do
 	grep -q "$l" "$T/out" || fail "down: no '$l': $(cat "$T/out")"
 done
+[ "$(q 'sum(f["fired"] for f in s["faults"])')" = 2 ] || fail "faults did not fire: $(q 's["faults"]')"
 fakeazure_ctl POST /_fake/faults '[]' >/dev/null
 [ "$(az_oracle sha256-full encfs/encfs.img)" = "$sum0" ] || fail "down changed the volume blob"
 [ "$(q 'any(r["name"]=="devstoreaccount1" for r in s["arm"]["resources"].values())')" = True ] || fail "storage account deleted"
 [ "$(q 'list(s["arm"]["deleted_vaults"])')" = "['kv-infra-test']" ] || fail "vault not soft-deleted"
-[ "$(q 's["arm"]["purged_vaults"]')" = "[]" ] || fail "a purge-protected vault was purged"
+[ "$(q 's["arm"]["purged_vaults"]')" = "['kv-bare-test']" ] || fail "a purge-protected vault was purged"
 
 # 9. up again while the vault is soft-deleted: one clear line (seed H22).
 expect_exit 1 infra up "$T/infra.json" -o "$T/target2.json"
 expect_err "soft deleted vault"
 [ ! -e "$T/target2.json" ] || fail "a failed up wrote target.json"
 
-# 10. down --delete-data --snapshot: a snapshot, and the account (where the
-#     snapshot lives) kept with the blob as it was.
-expect_exit 0 infra down "$T/infra.json" --yes --delete-data --snapshot
+# 10. down --snapshot: a snapshot, and the account (where the snapshot lives)
+#     kept with its group and the blob as it was.
+expect_exit 0 infra down "$T/infra.json" --yes --snapshot
 grep -q "volume blob: snapshot " "$T/out" || fail "no snapshot: $(cat "$T/out")"
-grep -q "kept: it holds the encfs volume and its snapshot" "$T/out" || fail "account not kept: $(cat "$T/out")"
+grep -q "kept with its resource group: it holds the encfs volume and its snapshot" "$T/out" ||
+	fail "account not kept: $(cat "$T/out")"
 [ "$(az_oracle snapshots encfs | wc -l)" = 1 ] || fail "no snapshot in Azurite"
 [ "$(az_oracle sha256-full encfs/encfs.img)" = "$sum0" ] || fail "down --snapshot changed the volume blob"
+[ "$(q '"rg-infra" in s["arm"]["resource_groups"]')" = True ] || fail "the group holding the volume was deleted"
 
-# 11. down --delete-data --download: the copy first, equal to the blob.
-expect_exit 0 infra down "$T/infra.json" --yes --delete-data --download "$T/saved.img"
-grep -q "volume blob: downloaded to $T/saved.img" "$T/out" || fail "no download: $(cat "$T/out")"
+# 11. down --quick --delete-data --download: the copy first (equal to the
+#     blob by SHA-256 and size), then the group with the account and blob.
+expect_exit 0 infra down "$T/infra.json" --yes --quick --delete-data --download "$T/saved.img"
+grep -q "volume blob: downloaded to $T/saved.img (12582912 bytes, each range.s Content-MD5 checked)" "$T/out" ||
+	fail "no download: $(cat "$T/out")"
 [ "$(sha256sum <"$T/saved.img" | cut -d' ' -f1) $(stat -c %s "$T/saved.img")" = "$sum0" ] ||
 	fail "the download differs from the blob"
-[ "$(q 'any(r["name"]=="devstoreaccount1" for r in s["arm"]["resources"].values())')" = False ] || fail "account not deleted"
+[ "$(stat -c %a "$T/saved.img")" = 600 ] || fail "the download is not private"
+[ "$(stat -c %b "$T/saved.img")" -le 16448 ] || fail "the never-written 4 MiB were written: $(stat -c %b "$T/saved.img") blocks"
+ls "$T" | grep -q 'saved.img.*tmp' && fail "a temporary download was left behind"
 grep -q "resource group rg-infra: deleted" "$T/out" || fail "group not deleted: $(cat "$T/out")"
+[ "$(q '"rg-infra" in s["arm"]["resource_groups"] or any(r["name"]=="devstoreaccount1" for r in s["arm"]["resources"].values())')" = False ] ||
+	fail "group or account not deleted"
 
 # down again with nothing left: still a clean run
 expect_exit 0 infra down "$T/infra.json" --yes
