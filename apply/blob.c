@@ -65,6 +65,15 @@ void breq_free(struct breq *r)
 	OPENSSL_cleanse(r->auth, sizeof(r->auth));
 }
 
+/* Canonicalized headers sort by name (§1.10): "x-ms-range" before
+ * "x-ms-range-get-content-md5", whatever the values. */
+static int name_cmp(const char *a, const char *b)
+{
+	size_t la = strcspn(a, ":"), lb = strcspn(b, ":");
+	int c = strncmp(a, b, la < lb ? la : lb);
+	return c ? c : (la > lb) - (la < lb);
+}
+
 int breq_add(struct breq *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -77,7 +86,7 @@ int breq_add(struct breq *r, const char *fmt, ...)
 	}
 	if (k < 0 || k >= (int)sizeof(r->hb[0])) /* sticky: blob_call fails */
 		return r->bad = NG_ELIMIT;
-	for (; i > 0 && strcmp(r->h[i - 1], r->hb[r->n]) > 0; i--) /* Shared Key signs in order */
+	for (; i > 0 && name_cmp(r->h[i - 1], r->hb[r->n]) > 0; i--)
 		r->h[i] = r->h[i - 1];
 	r->h[i] = r->hb[r->n++];
 	return 0;

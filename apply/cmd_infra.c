@@ -284,15 +284,14 @@ out:
 /* Copies the volume blob into sf, renamed into place only when complete: its
  * written page ranges (§1.5) by Get Blob of at most 4 MiB, each under
  * If-Match (a blob that changes fails the copy), its length and the MD5 the
- * service computes for it (x-ms-range-get-content-md5, §1.9) checked. Range, not
- * x-ms-range: blob.c sorts canonical header lines, not names (§1.10). */
+ * service computes for it (x-ms-range-get-content-md5, §1.9) checked. */
 static int download(struct infra *in, const struct blob_auth *a, const char *url,
 		    struct safefile *sf, struct ng_err *err)
 {
 	struct blob_state st;
 	struct blob_range *rg = NULL;
 	size_t n = 0;
-	int rc = blob_head(in->s.http, a, url, &st, err);
+	int rc = blob_status(in->s.http, a, url, &st, err);
 
 	if (!rc && ftruncate(sf->fd, (off_t)st.size))
 		rc = ng_errf(err, NG_EIO, "%s: cannot size it to %llu bytes", in->download,
@@ -311,7 +310,7 @@ static int download(struct infra *in, const struct blob_auth *a, const char *url
 
 			http_resp_init(&r);
 			if (breq_init(&q, "GET", url, NULL) ||
-			    breq_add(&q, "Range: bytes=%llu-%llu", (unsigned long long)o,
+			    breq_add(&q, "x-ms-range: bytes=%llu-%llu", (unsigned long long)o,
 				     (unsigned long long)(o + l - 1)) ||
 			    breq_add(&q, "If-Match: %s", st.etag) ||
 			    breq_add(&q, "x-ms-range-get-content-md5: true"))

@@ -164,6 +164,23 @@ static void test_shared_key(void)
 	free(sts);
 }
 
+/* §1.10 sorts canonicalized headers by name: a prefix name comes first even
+ * when a value would sort the whole lines the other way ('-' < ':'). */
+static void test_header_order(void)
+{
+	struct breq r;
+	int range = -1, md5 = -1;
+
+	CU_ASSERT_EQUAL(breq_init(&r, "GET", "https://a.blob.core.windows.net/c/b", NULL), 0);
+	CU_ASSERT_EQUAL(breq_add(&r, "x-ms-range-get-content-md5: true"), 0);
+	CU_ASSERT_EQUAL(breq_add(&r, "x-ms-range: bytes=0-511"), 0);
+	for (int i = 0; r.h[i]; i++)
+		if (!strncmp(r.h[i], "x-ms-range", 10))
+			*(r.h[i][10] == ':' ? &range : &md5) = i;
+	CU_ASSERT(range >= 0 && md5 > range);
+	breq_free(&r);
+}
+
 static void test_account(void)
 {
 	struct ng_err err;
@@ -180,10 +197,8 @@ static void test_account(void)
 }
 
 static const struct ng_test tests[] = {
-    {"plan", test_plan},
-    {"page_list", test_page_list},
-    {"shared_key", test_shared_key},
-    {"account", test_account},
+    {"plan", test_plan},       {"page_list", test_page_list},	    {"shared_key", test_shared_key},
+    {"account", test_account}, {"header_order", test_header_order},
 };
 
 NG_TEST_MAIN("apply_blob", tests)
