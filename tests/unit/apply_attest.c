@@ -1,13 +1,16 @@
-/* The SEV-SNP report check against a genuine report from Microsoft's test
- * data (tests/data/attest/, copied from sidecars-vectors/hostdata): AMD's
- * signature chain must hold for it and break for any flipped byte. */
+/* attest.h: the SEV-SNP report check against a genuine report from Microsoft's
+ * test data (tests/data/attest/, copied from sidecars-vectors/hostdata): AMD's
+ * signature chain must hold for it and break for any flipped byte. Then MAA
+ * provider names, jku origins and the mint's answer forms; token signatures
+ * and claims are tested against python3-cryptography tokens in
+ * tests/integration/attest_verify.sh. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "../../apply/snp.h"
+#include "../../apply/attest.h"
 #include "../../bundle-format/codec.h"
 #include "../../bundle-format/digest.h"
 #include "../../bundle-format/fileio.h"
@@ -49,17 +52,20 @@ static void hostdata_of_policy(uint8_t out[32])
 static int verifies(const uint8_t *rep, size_t rn, const char *pem, size_t pn,
 		    const uint8_t hostdata[32], const uint8_t *nonce, size_t nlen)
 {
-	struct snp_report r;
-	struct snp_chain *c = NULL;
-	struct snp_expect e = {hostdata, nonce, nlen};
+	uint8_t r[SNP_REPORT_LEN];
+	char *chain = NULL, *text = strndup(pem, pn);
+	X509 *c[3] = {0};
 	struct verdict v = {0};
 	struct ng_err err;
+	int ok = snp_report_load(rep, rn, "r", r, &chain, &err) == 0 &&
+		 snp_chain_parse(text, "c", c, &err) == 0;
 
-	if (snp_report_parse(rep, rn, &r, &err) < 0 || snp_chain_parse(pem, pn, "c", &c, &err) < 0)
-		return 0;
-	snp_check(&r, c, &e, &v);
+	if (ok)
+		snp_check(r, c, hostdata, nonce, nlen, &v);
 	snp_chain_free(c);
-	return verdict_ok(&v);
+	free(chain);
+	free(text);
+	return ok && verdict_ok(&v);
 }
 
 static void test_genuine_report(void)
@@ -67,16 +73,13 @@ static void test_genuine_report(void)
 	size_t rn, pn;
 	uint8_t *rep = load("tests/data/attest/snp_report.bin", &rn), hd[32];
 	char *pem = (char *)load("tests/data/attest/uvm_host_amd_certificate.pem", &pn);
-	struct snp_report r;
-	struct ng_err err;
 
 	hostdata_of_policy(hd);
 	CU_ASSERT_EQUAL(rn, SNP_REPORT_LEN);
 	CU_ASSERT_TRUE(verifies(rep, rn, pem, pn, hd, NULL, 0));
-	CU_ASSERT_EQUAL_FATAL(snp_report_parse(rep, rn, &r, &err), 0);
-	CU_ASSERT_EQUAL(r.version, 2);
-	CU_ASSERT_EQUAL(r.vmpl, 0);
-	CU_ASSERT_EQUAL(r.policy & SNP_POLICY_DEBUG, 0);
+	CU_ASSERT_EQUAL(rep[0], 2);	      /* VERSION */
+	CU_ASSERT_EQUAL(rep[0x30], 0);	      /* VMPL */
+	CU_ASSERT_EQUAL(rep[0x0A] & 0x08, 0); /* POLICY bit 19, DEBUG */
 	/* Another hostdata: one bit off. */
 	hd[31] ^= 1;
 	CU_ASSERT_FALSE(verifies(rep, rn, pem, pn, hd, NULL, 0));
@@ -84,7 +87,7 @@ static void test_genuine_report(void)
 	/* The report's REPORT_DATA is some runtime data's hash: a nonce of ours
 	 * is not in it, and its own first half is accepted as a literal nonce. */
 	CU_ASSERT_FALSE(verifies(rep, rn, pem, pn, hd, (const uint8_t *)"fresh", 5));
-	CU_ASSERT_TRUE(verifies(rep, rn, pem, pn, hd, r.report_data, 32));
+	CU_ASSERT_TRUE(verifies(rep, rn, pem, pn, hd, rep + 0x50, 32)); /* REPORT_DATA */
 	free(rep);
 	free(pem);
 }
@@ -166,30 +169,32 @@ static void test_hostile_inputs(void)
 	uint8_t *rep = load("tests/data/attest/snp_report.bin", &rn), big[SNP_REPORT_LEN + 1] = {0},
 		out[SNP_REPORT_LEN];
 	char *pem = (char *)load("tests/data/attest/uvm_host_amd_certificate.pem", &pn), *chain;
-	struct snp_report r;
-	struct snp_chain *c = NULL;
+	X509 *c[3];
 	struct ng_err err;
 	char *a, *b, *swapped;
 
 	memcpy(big, rep, rn);
-	CU_ASSERT_EQUAL(snp_report_parse(big, sizeof(big), &r, &err), NG_EINVAL);
+	CU_ASSERT_EQUAL(snp_report_load(big, sizeof(big), "r", out, &chain, &err), NG_EINVAL);
 	CU_ASSERT_PTR_NULL(strchr(err.msg, '\n'));
-	CU_ASSERT_EQUAL(snp_report_parse(rep, rn - 1, &r, &err), NG_EINVAL);
-	CU_ASSERT_NOT_EQUAL(snp_evidence_load(big, sizeof(big), "r", out, &chain, &err), 0);
+	CU_ASSERT_EQUAL(snp_report_load(rep, rn - 1, "r", out, &chain, &err), NG_EINVAL);
+	big[0] = 6; /* an unknown version */
+	CU_ASSERT_EQUAL(snp_report_load(big, SNP_REPORT_LEN, "r", out, &chain, &err), NG_EINVAL);
 	/* Trailing data after the chain, and the chain in the wrong order. */
 	a = calloc(1, pn + 16);
 	memcpy(a, pem, pn);
 	strcat(a, "junk\n");
-	CU_ASSERT_EQUAL(snp_chain_parse(a, strlen(a), "c", &c, &err), NG_EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "other than PEM"));
+	CU_ASSERT_EQUAL(snp_chain_parse(a, "c", c, &err), NG_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "other than 3 PEM certificates"));
 	b = strstr(pem, "-----END CERTIFICATE-----") + 26; /* after the VCEK */
 	swapped = calloc(1, pn + 1);
 	memcpy(swapped, b, pn - (size_t)(b - pem));
 	memcpy(swapped + (pn - (size_t)(b - pem)), pem, (size_t)(b - pem));
-	CU_ASSERT_EQUAL(snp_chain_parse(swapped, pn, "c", &c, &err), NG_EINVAL);
+	CU_ASSERT_EQUAL(snp_chain_parse(swapped, "c", c, &err), NG_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "VCEK, ASK, ARK in that order"));
 	CU_ASSERT_PTR_NULL(strchr(err.msg, '\n'));
-	CU_ASSERT_EQUAL(snp_chain_parse(pem, (size_t)(b - pem), "c", &c, &err), NG_EINVAL);
+	*b = 0; /* the VCEK alone */
+	CU_ASSERT_EQUAL(snp_chain_parse(pem, "c", c, &err), NG_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "1 certificates"));
 	free(a);
 	free(swapped);
 	free(rep);
@@ -208,11 +213,15 @@ static void test_evidence_forms(void)
 	hex_encode(rep, rn, hex + 11);
 	memcpy(hex, "{\"report\":\"", 11);
 	strcat(hex, "\"}");
-	CU_ASSERT_EQUAL(snp_evidence_load((uint8_t *)hex, strlen(hex), "r", out, &chain, &err), 0);
+	CU_ASSERT_EQUAL(snp_report_load((uint8_t *)hex, strlen(hex), "r", out, &chain, &err), 0);
 	CU_ASSERT(memcmp(out, rep, rn) == 0);
 	CU_ASSERT_PTR_NULL(chain);
+	strcpy(hex, hex + 11); /* bare hex with a newline */
+	strcpy(hex + 2 * rn, "\n");
+	CU_ASSERT_EQUAL(snp_report_load((uint8_t *)hex, strlen(hex), "r", out, &chain, &err), 0);
+	CU_ASSERT(memcmp(out, rep, rn) == 0);
 	sprintf(js, "{\"evidence\":\"%s\",\"endorsements\":\"%s\"}", ev, en);
-	CU_ASSERT_EQUAL(snp_evidence_load((uint8_t *)js, strlen(js), "r", out, &chain, &err), 0);
+	CU_ASSERT_EQUAL(snp_report_load((uint8_t *)js, strlen(js), "r", out, &chain, &err), 0);
 	CU_ASSERT(memcmp(out, rep, rn) == 0);
 	CU_ASSERT_STRING_EQUAL(chain, pem);
 	free(chain);
@@ -236,20 +245,90 @@ static void test_pinned_roots(void)
 		BIO *bio = BIO_new_mem_buf(pem, (int)n);
 		X509 *ask = PEM_read_bio_X509(bio, NULL, NULL, NULL),
 		     *ark = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-		uint8_t *der = NULL, fp[32];
-		int len = i2d_X509(ark, &der);
+		char fp[65];
 
-		sha256(der, (size_t)len, fp);
-		CU_ASSERT_STRING_EQUAL(snp_pinned_ark(fp), fam[i]);
+		CU_ASSERT_STRING_EQUAL(snp_pinned_ark(ark, fp), fam[i]);
 		CU_ASSERT_EQUAL(X509_verify(ask, X509_get0_pubkey(ark)), 1);
-		fp[0] ^= 1;
-		CU_ASSERT_PTR_NULL(snp_pinned_ark(fp));
-		OPENSSL_free(der);
+		CU_ASSERT_PTR_NULL(snp_pinned_ark(ask, fp));
 		X509_free(ask);
 		X509_free(ark);
 		BIO_free(bio);
 		free(pem);
 	}
+}
+
+static void test_provider_normalize(void)
+{
+	static const char *good[][2] = {
+	    {"sharedneu.neu.attest.azure.net", "https://sharedneu.neu.attest.azure.net"},
+	    {"https://SharedNEU.neu.attest.azure.net/", "https://sharedneu.neu.attest.azure.net"},
+	    {"https://127.0.0.1:8443", "https://127.0.0.1:8443"}};
+	static const char *bad[] = {"http://a.attest.azure.net",
+				    "https://a.attest.azure.net/certs",
+				    "https://",
+				    "",
+				    "https://user@evil/",
+				    "ftp://x",
+				    "https://a b"};
+	char out[MAA_PROVIDER_MAX];
+	struct ng_err err;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		CU_ASSERT_EQUAL(maa_provider_normalize(good[i][0], out, &err), 0);
+		CU_ASSERT_STRING_EQUAL(out, good[i][1]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_NOT_EQUAL(maa_provider_normalize(bad[i], out, &err), 0);
+}
+
+/* A header-only token: {"alg":"RS256","kid":"k","jku":JKU} with payload {}. */
+static int header_with_jku(const char *jku)
+{
+	char hdr[512], tok[1024];
+	char *h;
+	struct jwt j;
+	struct ng_err err;
+	int rc;
+
+	snprintf(hdr, sizeof(hdr), "{\"alg\":\"RS256\",\"kid\":\"k\",\"jku\":\"%s\"}", jku);
+	h = base64url_encode((const uint8_t *)hdr, strlen(hdr));
+	snprintf(tok, sizeof(tok), "%s.e30.AAAA", h);
+	free(h);
+	if ((rc = maa_token_parse(tok, strlen(tok), "https://p.attest.azure.net", &j, &err)) == 0)
+		jwt_release(&j);
+	return rc;
+}
+
+static void test_jku_origin(void)
+{
+	CU_ASSERT_EQUAL(header_with_jku("https://p.attest.azure.net/certs"), 0);
+	CU_ASSERT_EQUAL(header_with_jku("https://P.attest.azure.net/certs"), 0);
+	CU_ASSERT_NOT_EQUAL(header_with_jku("https://p.attest.azure.net.evil/certs"), 0);
+	CU_ASSERT_NOT_EQUAL(header_with_jku("https://p.attest.azure.net@evil/certs"), 0);
+	CU_ASSERT_NOT_EQUAL(header_with_jku("https://p.attest.azure.net:444/certs"), 0);
+	CU_ASSERT_NOT_EQUAL(header_with_jku("http://p.attest.azure.net/certs"), 0);
+	CU_ASSERT_NOT_EQUAL(header_with_jku("https://evil/https://p.attest.azure.net/"), 0);
+}
+
+static void test_answer_forms(void)
+{
+	/* {"alg":"RS256","kid":"k"}.{}.AAAA */
+#define TOK "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.e30.AAAA"
+	static const char *forms[] = {"  " TOK "\n",
+				      "{\"maa_token\":\"" TOK "\",\"maa_endpoint\":\"e\"}",
+				      "{\"token\":\"" TOK "\"}"};
+	struct jwt j;
+	struct ng_err err;
+
+	for (size_t i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL_FATAL(
+		    maa_token_parse(forms[i], strlen(forms[i]), "https://p", &j, &err), 0);
+		CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(j.header, "kid")->valuestring, "k");
+		CU_ASSERT_EQUAL(j.sig_len, 3);
+		jwt_release(&j);
+	}
+	CU_ASSERT_EQUAL(maa_token_parse("{\"error\":\"x\"}", 13, "https://p", &j, &err), NG_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "the mint says: x"));
 }
 
 static const struct ng_test tests[] = {
@@ -259,6 +338,9 @@ static const struct ng_test tests[] = {
     {"oversized, trailing data, wrong order refused", test_hostile_inputs},
     {"report as hex JSON and combined evidence", test_evidence_forms},
     {"pinned ARKs match templates/amd", test_pinned_roots},
+    {"provider names normalize, others refused", test_provider_normalize},
+    {"jku only on the provider's origin", test_jku_origin},
+    {"bare JWT, mint JSON and SKR JSON", test_answer_forms},
 };
 
-NG_TEST_MAIN("apply_snp", tests)
+NG_TEST_MAIN("apply_attest", tests)

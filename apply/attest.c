@@ -1,0 +1,596 @@
+#include "attest.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "../bundle-format/buf.h"
+#include "../bundle-format/codec.h"
+#include "../bundle-format/digest.h"
+#include "../bundle-format/jsonpath.h"
+#include "../bundle-format/jsonw.h"
+
+/* Printable ASCII only: nothing from a token or a mint may move the cursor or forge a row. */
+static void copy_cut(char *dst, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] && i < 196; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+	strcpy(dst + i, src[i] ? "..." : "");
+}
+
+void verdict_add(struct verdict *v, const char *name, int state, const char *expected,
+		 const char *seen, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (v->n == 48) { /* a full table must not hide a failure */
+		v->rows[47].state = state == VERDICT_FAIL ? state : v->rows[47].state;
+		return;
+	}
+	va_start(ap, seen);
+	vsnprintf(buf, sizeof(buf), seen, ap);
+	va_end(ap);
+	snprintf(v->rows[v->n].name, sizeof(v->rows[0].name), "%s", name);
+	copy_cut(v->rows[v->n].expected, expected);
+	copy_cut(v->rows[v->n].seen, buf);
+	v->rows[v->n++].state = state;
+}
+
+int verdict_ok(const struct verdict *v)
+{
+	int pass = 0;
+
+	for (int i = 0; i < v->n; i++) {
+		if (v->rows[i].state == VERDICT_FAIL)
+			return 0;
+		pass += v->rows[i].state == VERDICT_PASS;
+	}
+	return pass > 0;
+}
+
+void verdict_print(const struct verdict *v, int json, FILE *f)
+{
+	static const char *const keys[] = {"check", "expected", "seen", "status"},
+				 *const states[] = {"FAIL", "ok", "info"};
+	cJSON *root = cJSON_CreateObject(), *rows = cJSON_AddArrayToObject(root, "checks"), *o;
+	struct buf out;
+
+	for (int i = 0; i < v->n; i++) {
+		const char *val[] = {v->rows[i].name, v->rows[i].expected, v->rows[i].seen,
+				     states[v->rows[i].state]};
+		cJSON_AddItemToArray(rows, o = cJSON_CreateObject());
+		for (int k = 0; k < 4; k++)
+			cJSON_AddStringToObject(o, keys[k], val[k]);
+		if (!json)
+			fprintf(f,
+				v->rows[i].state == VERDICT_INFO
+				    ? "%-4s  %-24s %.0s%s\n"
+				    : "%-4s  %-24s expected %s, seen %s\n",
+				val[3], val[0], val[1], val[2]);
+	}
+	cJSON_AddBoolToObject(root, "ok", verdict_ok(v));
+	buf_init(&out, 0);
+	if (!json)
+		fprintf(f, "verdict: %s\n", verdict_ok(v) ? "PASS" : "FAIL");
+	else if (jsonw_print(root, &JSONW_PRETTY_SORTED, &out, NULL) == 0 && !out.oom)
+		fprintf(f, "%s\n", (char *)out.data);
+	buf_free(&out);
+	cJSON_Delete(root);
+}
+
+/* ATTESTATION_REPORT (AMD SEV-SNP Firmware ABI Specification, "ATTESTATION_REPORT Structure"):
+ * little-endian fields at fixed offsets; the signature covers bytes 0..0x29F. */
+static uint64_t le(const uint8_t *rep, int off, int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | rep[off + n];
+	return v;
+}
+
+int snp_report_load(const uint8_t *in, size_t n, const char *name, uint8_t rep[SNP_REPORT_LEN],
+		    char **chain, struct ng_err *err)
+{
+	static const uint8_t zero[SNP_REPORT_LEN];
+	char hex[2 * SNP_REPORT_LEN + 1] = "";
+	cJSON *o = NULL;
+	const char *s = hex, *ev, *en;
+	uint8_t *evb = NULL, *pem = NULL;
+	size_t evn = 0, pemn = 0;
+	int rc = 0;
+
+	*chain = NULL;
+	while (n != SNP_REPORT_LEN && n && isspace(in[n - 1]))
+		n--;
+	if (n && n != SNP_REPORT_LEN && in[0] == '{')
+		s = json_path_str(o = cJSON_ParseWithLength((const char *)in, n), "report");
+	else if (n < sizeof(hex))
+		memcpy(hex, in, n);
+	ev = json_path_str(o, "evidence");
+	en = json_path_str(o, "endorsements");
+	if (n == SNP_REPORT_LEN)
+		memcpy(rep, in, n);
+	else if (s)
+		rc = hex_decode(s, rep, SNP_REPORT_LEN, err);
+	else if (ev && en && !base64_decode(ev, strlen(ev), &evb, &evn, err) &&
+		 !base64_decode(en, strlen(en), &pem, &pemn, err) && evn == SNP_REPORT_LEN &&
+		 pemn <= SNP_CHAIN_MAX && (*chain = strndup((char *)pem, pemn)))
+		memcpy(rep, evb, SNP_REPORT_LEN);
+	else
+		rc = ng_errf(err, NG_EINVAL,
+			     "not 1184 bytes, their hex, {\"report\"} nor "
+			     "{\"evidence\",\"endorsements\"}");
+	/* SIGNATURE_ALGO 1 is ECDSA P-384 with SHA-384; r and s use 48 of their 72 bytes and
+	 * the rest of the signature area is reserved. */
+	if (rc == 0 && (le(rep, 0, 4) < 2 || le(rep, 0, 4) > 5 || le(rep, 0x34, 4) != 1 ||
+			memcmp(rep + 0x2D0, zero, 24) || memcmp(rep + 0x318, zero, 24) ||
+			memcmp(rep + 0x330, zero, SNP_REPORT_LEN - 0x330)))
+		rc = ng_errf(err, NG_EINVAL,
+			     "version %u or signature algorithm unknown, or reserved bytes set",
+			     (unsigned)le(rep, 0, 4));
+	free(evb);
+	free(pem);
+	cJSON_Delete(o);
+	if (rc < 0) {
+		free(*chain);
+		*chain = NULL;
+		ng_err_prefix(err, NG_EINVAL,
+			      "%s: not an SNP report as /attest/raw or "
+			      "/attest/combined give it",
+			      name);
+	}
+	return rc < 0 ? NG_EINVAL : 0;
+}
+
+void snp_chain_free(X509 *chain[3])
+{
+	for (int k = 0; k < 3; k++) {
+		X509_free(chain[k]);
+		chain[k] = NULL;
+	}
+}
+
+int snp_chain_parse(const char *pem, const char *name, X509 *c[3], struct ng_err *err)
+{
+	static const char *const role[] = {"VCEK", "ASK", "ARK"};
+	static const char begin[] = "-----BEGIN CERTIFICATE-----",
+			  end[] = "-----END CERTIFICATE-----";
+	const char *p = pem + strspn(pem, " \t\r\n"), *e;
+	char cn[64] = "no CN";
+	int k = 0, rc = 0;
+
+	c[0] = c[1] = c[2] = NULL;
+	/* PEM readers skip text between blocks: a chain with more in it is not AMD's. */
+	while (*p && rc == 0) {
+		e = k < 3 && !strncmp(p, begin, strlen(begin)) ? strstr(p, end) : NULL;
+		BIO *bio = e ? BIO_new_mem_buf(p, (int)(e - p + (long)strlen(end))) : NULL;
+		X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+		if (!x)
+			rc = ng_errf(err, NG_EINVAL,
+				     "%s: data other than 3 PEM certificates at byte %zu", name,
+				     (size_t)(p - pem));
+		else
+			c[k++] = x, p = e + strlen(end), p += strspn(p, " \t\r\n");
+	}
+	if (rc == 0 && k != 3)
+		rc = ng_errf(err, NG_EINVAL, "%s: %d certificates, expected VCEK, ASK, ARK", name,
+			     k);
+	/* Each is issued by the next one, and only the ARK by itself. */
+	for (k = 0; rc == 0 && k < 3; k++) {
+		X509_NAME *iss = X509_get_issuer_name(c[k]), *sub = X509_get_subject_name(c[k]);
+		if (!X509_NAME_cmp(iss, sub) != (k == 2) ||
+		    X509_NAME_cmp(iss, X509_get_subject_name(c[k == 2 ? 2 : k + 1]))) {
+			X509_NAME_get_text_by_NID(sub, NID_commonName, cn, sizeof(cn));
+			rc = ng_errf(
+			    err, NG_EINVAL,
+			    "%s: certificate %d (%s) is not the %s: the chain must be VCEK, "
+			    "ASK, ARK in that order",
+			    name, k + 1, cn, role[k]);
+		}
+	}
+	if (rc < 0)
+		snp_chain_free(c);
+	return rc;
+}
+
+const char *snp_pinned_ark(X509 *ark, char fp[65])
+{
+	/* SHA-256 of the DER of AMD's roots as KDS serves them (vcek/v1/{Milan,Genoa}/cert_chain)
+	 * and templates/amd/ keeps them; docs/verify.md says where they were cross-checked. */
+	static const char *const pins[][2] = {
+	    {"Milan", "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd"},
+	    {"Genoa", "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1"},
+	};
+	uint8_t *der = NULL;
+	int n = i2d_X509(ark, &der);
+
+	strcpy(fp, "?");
+	if (n > 0)
+		sha256_hex(der, (size_t)n, fp);
+	OPENSSL_free(der);
+	for (int i = 0; i < 2; i++)
+		if (!strcmp(fp, pins[i][1]))
+			return pins[i][0];
+	return NULL;
+}
+
+/* The pinned ARK is the only trust anchor: OpenSSL checks the RSA-PSS signatures up to it,
+ * the names and every validity period (the ARK's self-signature too). */
+static int chain_verified(X509 *c[3], int pinned, char *why, size_t n)
+{
+	X509_STORE *st = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *mid = sk_X509_new_null();
+	int ok = 0;
+
+	snprintf(why, n, "out of memory");
+	if (st && ctx && mid && sk_X509_push(mid, c[1]) &&
+	    (!pinned || X509_STORE_add_cert(st, c[2])) && X509_STORE_CTX_init(ctx, st, c[0], mid)) {
+		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CHECK_SS_SIGNATURE);
+		ok = X509_verify_cert(ctx) == 1;
+		snprintf(why, n, ok ? "verified" : "certificate %d: %s",
+			 X509_STORE_CTX_get_error_depth(ctx) + 1,
+			 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+	}
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	sk_X509_free(mid);
+	ERR_clear_error();
+	return ok;
+}
+
+/* ECDSA P-384 with SHA-384 over bytes 0..0x29F; r and s little-endian at 0x2A0 and 0x2E8. */
+static int report_signed(const uint8_t *rep, X509 *vcek)
+{
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	BIGNUM *r = BN_lebin2bn(rep + 0x2A0, 72, NULL), *s = BN_lebin2bn(rep + 0x2E8, 72, NULL);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY *key = X509_get0_pubkey(vcek);
+	unsigned char *der = NULL;
+	int len = 0, ok;
+
+	if (sig && r && s && ECDSA_SIG_set0(sig, r, s)) {
+		r = s = NULL;
+		len = i2d_ECDSA_SIG(sig, &der);
+	}
+	ok = len > 0 && md && key && EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, key) == 1 &&
+	     EVP_DigestVerify(md, der, (size_t)len, rep, 0x2A0) == 1;
+	OPENSSL_free(der);
+	BN_free(r);
+	BN_free(s);
+	ECDSA_SIG_free(sig);
+	EVP_MD_CTX_free(md);
+	ERR_clear_error();
+	return ok;
+}
+
+/* A VCEK extension's value and length, -1 when absent (AMD "VCEK Certificate and KDS
+ * Interface Specification", table "VCEK Certificate Extensions"). */
+static int vcek_ext(X509 *x, const char *oid, const uint8_t **p)
+{
+	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+	int i = o ? X509_get_ext_by_OBJ(x, o, -1) : -1;
+	ASN1_OCTET_STRING *d = i < 0 ? NULL : X509_EXTENSION_get_data(X509_get_ext(x, i));
+
+	ASN1_OBJECT_free(o);
+	*p = d ? ASN1_STRING_get0_data(d) : NULL;
+	return d ? ASN1_STRING_length(d) : -1;
+}
+
+/* The parts of a TCB_VERSION (ABI spec, "TCB_VERSION Structure", Milan and Genoa) as text, or
+ * with vcek the SPL extensions (DER INTEGERs) certifying them; 1 when those are equal. */
+static int tcb_text(uint64_t tcb, X509 *vcek, char *out, size_t n)
+{
+	static const char *const names[] = {"bl", "tee", "snp", "ucode"},
+				 *const oids[] = {
+				     "1.3.6.1.4.1.3704.1.3.1", "1.3.6.1.4.1.3704.1.3.2",
+				     "1.3.6.1.4.1.3704.1.3.3", "1.3.6.1.4.1.3704.1.3.8"};
+	static const int shifts[] = {0, 8, 48, 56};
+	int same = 1, len = 0;
+
+	for (int i = 0; i < 4; i++) {
+		long want = (long)(tcb >> shifts[i] & 0xff), got = want;
+		const uint8_t *p;
+		int l = vcek ? vcek_ext(vcek, oids[i], &p) : 0;
+		ASN1_INTEGER *ai = l > 0 ? d2i_ASN1_INTEGER(NULL, &p, l) : NULL;
+		if (vcek)
+			got = ai ? ASN1_INTEGER_get(ai) : -1;
+		ASN1_INTEGER_free(ai);
+		same &= got == want;
+		len +=
+		    snprintf(out + len, n - (size_t)len, i ? " %s=%ld" : "%s=%ld", names[i], got);
+	}
+	return same;
+}
+
+void snp_check(const uint8_t rep[SNP_REPORT_LEN], X509 *c[3], const uint8_t hostdata[32],
+	       const uint8_t *nonce, size_t nonce_len, struct verdict *v)
+{
+	char fp[65], a[160], b[160];
+	const char *fam = snp_pinned_ark(c[2], fp);
+	const uint8_t *hw;
+	uint64_t policy = le(rep, 0x08, 8), vmpl = le(rep, 0x30, 4);
+	uint8_t h[64] = {0}, lit[64] = {0};
+	int ok;
+
+	verdict_add(v, "snp.ark", fam ? VERDICT_PASS : VERDICT_FAIL,
+		    "an AMD root pinned in nutapply (ARK-Milan, ARK-Genoa)", "%s sha256:%s",
+		    fam ? fam : "unknown root", fp);
+	ok = chain_verified(c, fam != NULL, a, sizeof(a));
+	verdict_add(v, "snp.chain", ok ? VERDICT_PASS : VERDICT_FAIL,
+		    "VCEK signed by the ASK, ASK by the ARK, all valid now", "%s", a);
+	ok = report_signed(rep, c[0]);
+	verdict_add(v, "snp.signature", ok ? VERDICT_PASS : VERDICT_FAIL,
+		    "report signed by the VCEK (ECDSA P-384, SHA-384)", ok ? "valid" : "invalid");
+	ok = vcek_ext(c[0], "1.3.6.1.4.1.3704.1.4", &hw) == 64 && !memcmp(hw, rep + 0x1A0, 64);
+	hex_encode(rep + 0x1A0, 16, a); /* CHIP_ID */
+	verdict_add(v, "snp.vcek-chip", ok ? VERDICT_PASS : VERDICT_FAIL,
+		    "VCEK hwID equal to the report's CHIP_ID", "%s... %s", a,
+		    ok ? "equal" : "different");
+	tcb_text(le(rep, 0x180, 8), NULL, a, sizeof(a)); /* REPORTED_TCB */
+	ok = tcb_text(le(rep, 0x180, 8), c[0], b, sizeof(b));
+	verdict_add(v, "snp.vcek-tcb", ok ? VERDICT_PASS : VERDICT_FAIL, a, "VCEK for %s", b);
+	hex_encode(hostdata, 32, a);
+	hex_encode(rep + 0xC0, 32, b);
+	verdict_add(v, "snp.hostdata", strcmp(a, b) ? VERDICT_FAIL : VERDICT_PASS, a, "%s", b);
+	verdict_add(v, "snp.vmpl", vmpl ? VERDICT_FAIL : VERDICT_PASS, "0", "%u", (unsigned)vmpl);
+	ok = !(policy & 1ULL << 19); /* guest policy DEBUG: the hypervisor may read the guest */
+	verdict_add(v, "snp.debug", ok ? VERDICT_PASS : VERDICT_FAIL,
+		    "not allowed (policy bit 19 clear)", "policy 0x%llx: %s",
+		    (unsigned long long)policy, ok ? "not allowed" : "debug allowed");
+	if (nonce) {
+		/* The SKR sidecar's /attest/raw puts SHA-256(runtime_data) in REPORT_DATA's first
+		 * half; other tools put the nonce itself, zero padded. */
+		sha256(nonce, nonce_len, h);
+		memcpy(lit, nonce, nonce_len > 64 ? 64 : nonce_len);
+		ok = !memcmp(h, rep + 0x50, 64) || !memcmp(lit, rep + 0x50, 64);
+		hex_encode(rep + 0x50, 32, a);
+		verdict_add(v, "snp.report-data", ok ? VERDICT_PASS : VERDICT_FAIL,
+			    "SHA-256(nonce) or the nonce itself", "%s...", a);
+	}
+	hex_encode(rep + 0x90, 48, a);
+	verdict_add(v, "snp.measurement", VERDICT_INFO, "", "%s", a);
+	tcb_text(le(rep, 0x38, 8), NULL, a, sizeof(a));
+	tcb_text(le(rep, 0x1F0, 8), NULL, b, sizeof(b));
+	verdict_add(v, "snp.tcb", VERDICT_INFO, "", "current %s; launch %s; guest_svn %u; v%u", a,
+		    b, (unsigned)le(rep, 0x04, 4), (unsigned)le(rep, 0, 4));
+}
+
+int maa_provider_normalize(const char *in, char out[MAA_PROVIDER_MAX], struct ng_err *err)
+{
+	const char *h = strncasecmp(in, "https://", 8) ? in : in + 8, *why = NULL;
+	size_t n = strcspn(h, "/");
+
+	if (h == in && strstr(in, "://"))
+		why = "only https:// providers are trusted";
+	else if (h[n] && strcmp(h + n, "/"))
+		why = "give the provider without a path";
+	else if (n == 0 || n + 9 > MAA_PROVIDER_MAX ||
+		 strspn(h, "abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789.-:[]") < n)
+		why = "not a host name";
+	if (why)
+		return ng_errf(err, NG_EINVAL, "attestation endpoint %.80s: %s", in, why);
+	strcpy(out, "https://");
+	for (size_t i = 0; i <= n; i++)
+		out[8 + i] = i < n ? (char)tolower((unsigned char)h[i]) : 0;
+	return 0;
+}
+
+void jwt_release(struct jwt *j)
+{
+	cJSON_Delete(j->header);
+	cJSON_Delete(j->payload);
+	free(j->signed_part);
+	free(j->sig);
+	memset(j, 0, sizeof(*j));
+}
+
+/* One base64url part as a JSON object. Duplicate members are refused: a verifier and Key
+ * Vault reading different copies of one claim would disagree about what the token says. */
+static int jwt_part(const char *p, size_t n, const char *what, cJSON **out, struct ng_err *err)
+{
+	uint8_t *raw = NULL;
+	size_t len;
+	const char *end = NULL;
+	int rc = 0;
+
+	if (base64url_decode(p, n, &raw, &len, err) < 0)
+		return ng_err_prefix(err, NG_EINVAL, "token %s", what);
+	*out = cJSON_ParseWithLengthOpts((const char *)raw, len, &end, 0);
+	if (!cJSON_IsObject(*out) || end != (const char *)raw + len)
+		rc = ng_errf(err, NG_EINVAL, "token %s is not one JSON object", what);
+	if (rc == 0 && cJSON_GetArraySize(*out) > 512)
+		rc = ng_errf(err, NG_ELIMIT, "token %s has more than 512 members", what);
+	for (const cJSON *a = rc ? NULL : (*out)->child; a && rc == 0; a = a->next)
+		for (const cJSON *b = a->next; b && rc == 0; b = b->next)
+			if (!strcmp(a->string, b->string))
+				rc = ng_errf(err, NG_EINVAL, "token %s repeats member \"%.40s\"",
+					     what, a->string);
+	free(raw);
+	return rc;
+}
+
+/* RFC 7515 compact serialization, RS256 only (RFC 7518 §3.3): `none` and HMAC never reach a
+ * verifier. The keys come from the provider we were told to trust: a jku anywhere else is an
+ * attempt to supply them with the token. */
+int maa_token_parse(const char *body, size_t n, const char *provider, struct jwt *j,
+		    struct ng_err *err)
+{
+	cJSON *o = NULL;
+	const char *t = body, *d1, *d2 = NULL, *alg, *typ, *jku, *why;
+	int rc = 0;
+
+	memset(j, 0, sizeof(*j));
+	if (n > MAA_BODY_MAX)
+		return ng_errf(err, NG_ELIMIT, "answer is %zu bytes, more than %d", n,
+			       MAA_BODY_MAX);
+	for (; n && isspace((unsigned char)*t); t++)
+		n--;
+	if (n && *t == '{') {
+		o = cJSON_ParseWithLength(t, n);
+		why = json_path_str(o, "detail") ? json_path_str(o, "detail")
+						 : json_path_str(o, "error");
+		if (!(t = json_path_str(o, "maa_token")) && !(t = json_path_str(o, "token")))
+			rc = ng_errf(err, NG_EINVAL, "answer has no maa_token%s%.120s",
+				     why ? ": the mint says: " : "", why ? why : "");
+		n = t ? strlen(t) : 0;
+	}
+	while (n && isspace((unsigned char)t[n - 1]))
+		n--;
+	if (rc == 0 && n > JWT_MAX)
+		rc = ng_errf(err, NG_ELIMIT, "token is %zu bytes, more than %d", n, JWT_MAX);
+	d1 = rc ? NULL : memchr(t, '.', n);
+	d2 = d1 ? memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - t)) : NULL;
+	if (rc == 0 && (!d2 || memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - t))))
+		rc = ng_errf(err, NG_EINVAL, "token is not a signed compact JWS (x.y.z)");
+	if (rc == 0)
+		rc = jwt_part(t, (size_t)(d1 - t), "header", &j->header, err);
+	alg = json_path_str(j->header, "alg");
+	typ = json_path_str(j->header, "typ");
+	jku = json_path_str(j->header, "jku");
+	if (rc == 0 && (!alg || strcmp(alg, "RS256")))
+		rc = ng_errf(err, NG_EVERIFY,
+			     "token alg \"%.20s\" refused: only RS256 (MAA) is accepted",
+			     alg ? alg : "(missing)");
+	else if (rc == 0 &&
+		 ((cJSON_HasObjectItem(j->header, "typ") && (!typ || strcmp(typ, "JWT"))) ||
+		  cJSON_HasObjectItem(j->header, "crit") || d2 + 1 == t + n))
+		rc =
+		    ng_errf(err, NG_EINVAL, "token has a typ other than JWT, crit or no signature");
+	else if (rc == 0 && cJSON_HasObjectItem(j->header, "jku") &&
+		 (!jku || strncasecmp(jku, "https://", 8) ||
+		  strcspn(jku + 8, "/?#") + 8 != strlen(provider) ||
+		  strncasecmp(jku, provider, strlen(provider))))
+		rc = ng_errf(err, NG_EVERIFY,
+			     "token jku %.80s is not on the attestation provider %s",
+			     jku ? jku : "(not a string)", provider);
+	if (rc == 0 &&
+	    (rc = jwt_part(d1 + 1, (size_t)(d2 - d1 - 1), "payload", &j->payload, err)) == 0 &&
+	    (rc = base64url_decode(d2 + 1, n - (size_t)(d2 + 1 - t), &j->sig, &j->sig_len, err)) ==
+		0 &&
+	    !(j->signed_part = strndup(t, (size_t)(d2 - t))))
+		rc = ng_errf(err, NG_ENOMEM, "out of memory");
+	cJSON_Delete(o);
+	if (rc < 0)
+		jwt_release(j);
+	return rc;
+}
+
+/* RS256 (RSASSA-PKCS1-v1_5, SHA-256) by the key of the token's kid in the provider's JWKS: the
+ * entry's x5c[0] certificate, RSA of 2048 bits or more. NULL when valid, else why not. */
+static const char *signature_error(const struct jwt *j, const char *jwks, size_t jn)
+{
+	cJSON *o = cJSON_ParseWithLength(jwks, jn);
+	const cJSON *k, *x5c = NULL;
+	const char *kid = json_path_str(j->header, "kid"), *id, *why;
+	uint8_t *der = NULL;
+	const uint8_t *p = NULL;
+	size_t dn = 0;
+	X509 *x = NULL;
+	EVP_PKEY *key;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(o, "keys"))
+	{
+		if (kid && (id = json_path_str(k, "kid")) && !strcmp(id, kid))
+			x5c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(k, "x5c"), 0);
+	}
+	if (cJSON_IsString(x5c) &&
+	    !base64_decode(x5c->valuestring, strlen(x5c->valuestring), &der, &dn, NULL)) {
+		p = der;
+		x = d2i_X509(NULL, &p, (long)dn);
+	}
+	key = x && p == der + dn ? X509_get0_pubkey(x) : NULL;
+	if (!x5c)
+		why = "no key with the token's kid in the JWKS";
+	else if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key) < 2048)
+		why = "the kid's x5c[0] is not an RSA certificate of 2048 bits or more";
+	else if (!md || (int)j->sig_len != EVP_PKEY_get_size(key) ||
+		 EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
+		 EVP_DigestVerify(md, j->sig, j->sig_len, (const uint8_t *)j->signed_part,
+				  strlen(j->signed_part)) != 1)
+		why = "token signature does not verify with its key";
+	else
+		why = NULL;
+	EVP_MD_CTX_free(md);
+	X509_free(x);
+	free(der);
+	cJSON_Delete(o);
+	ERR_clear_error();
+	return why;
+}
+
+void maa_check(const struct jwt *j, const char *jwks, size_t jwks_len, const char *provider,
+	       const uint8_t hostdata[32], const char *nonce_hex, time_t now, struct verdict *v)
+{
+	static const char *const svn[] = {"bootloader-svn", "tee-svn", "snpfw-svn", "microcode-svn",
+					  "guestsvn"};
+	const char *why = signature_error(j, jwks, jwks_len), *s;
+	const cJSON *nbf = cJSON_GetObjectItemCaseSensitive(j->payload, "nbf"),
+		    *exp = cJSON_GetObjectItemCaseSensitive(j->payload, "exp"), *c;
+	char hd[65], name[64], buf[200], *rt;
+	int ok, len = 0;
+
+	hex_encode(hostdata, 32, hd);
+	const char *const claims[][3] = {
+	    {"maa.issuer", "iss", provider},
+	    {"maa.attestation-type", "x-ms-attestation-type", "sevsnpvm"},
+	    {"maa.compliance", "x-ms-compliance-status", "azure-compliant-uvm"},
+	    {"maa.hostdata", "x-ms-sevsnpvm-hostdata", hd}};
+
+	verdict_add(v, "maa.signature", why ? VERDICT_FAIL : VERDICT_PASS,
+		    "RS256 by a key the provider publishes", "%s", why ? why : "valid");
+	ok = cJSON_IsNumber(nbf) && cJSON_IsNumber(exp) && nbf->valuedouble <= (double)now + 120 &&
+	     (double)now - 120 < exp->valuedouble;
+	verdict_add(v, "maa.validity", ok ? VERDICT_PASS : VERDICT_FAIL,
+		    "nbf <= now < exp (120 s skew)", "nbf %.0f, exp %.0f, now %lld",
+		    cJSON_IsNumber(nbf) ? nbf->valuedouble : -1,
+		    cJSON_IsNumber(exp) ? exp->valuedouble : -1, (long long)now);
+	for (int i = 0; i < 4; i++) {
+		s = json_path_str(j->payload, claims[i][1]);
+		verdict_add(v, claims[i][0],
+			    s && !strcmp(s, claims[i][2]) ? VERDICT_PASS : VERDICT_FAIL,
+			    claims[i][2], "%s", s ? s : "(absent or not a string)");
+	}
+	c = cJSON_GetObjectItemCaseSensitive(j->payload, "x-ms-sevsnpvm-is-debuggable");
+	verdict_add(v, "maa.debuggable", cJSON_IsFalse(c) ? VERDICT_PASS : VERDICT_FAIL, "false",
+		    "%s", cJSON_IsBool(c) ? (cJSON_IsTrue(c) ? "true" : "false") : "(not boolean)");
+	c = cJSON_GetObjectItemCaseSensitive(j->payload, "x-ms-sevsnpvm-vmpl");
+	ok = cJSON_IsNumber(c) && c->valuedouble == 0;
+	verdict_add(v, "maa.vmpl", ok ? VERDICT_PASS : VERDICT_FAIL, "0", "%s",
+		    ok			? "0"
+		    : cJSON_IsNumber(c) ? "not 0"
+					: "(absent)");
+	if (nonce_hex) {
+		/* The nonce as a whole JSON string anywhere in the runtime data. */
+		rt = cJSON_PrintUnformatted(
+		    cJSON_GetObjectItemCaseSensitive(j->payload, "x-ms-runtime"));
+		snprintf(buf, sizeof(buf), "\"%s\"", nonce_hex);
+		ok = rt && strcasestr(rt, buf);
+		cJSON_free(rt);
+		verdict_add(v, "maa.nonce", ok ? VERDICT_PASS : VERDICT_FAIL, nonce_hex, "%s",
+			    ok ? "found in x-ms-runtime" : "not in x-ms-runtime");
+	}
+	s = json_path_str(j->payload, "x-ms-sevsnpvm-launchmeasurement");
+	verdict_add(v, "maa.measurement", VERDICT_INFO, "", "%s", s ? s : "(absent)");
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "x-ms-sevsnpvm-%s", svn[i]);
+		c = cJSON_GetObjectItemCaseSensitive(j->payload, name);
+		len += snprintf(buf + len, sizeof(buf) - (size_t)len, i ? ", %s %d" : "%s %d",
+				svn[i], cJSON_IsNumber(c) ? c->valueint : -1);
+	}
+	verdict_add(v, "maa.tcb", VERDICT_INFO, "", "%s", buf);
+}
