@@ -34,8 +34,9 @@ const char cmd_verify_usage[] =
     "                    then needs --threshold N (default 1) trusted signatures, else its\n"
     "                    signers are only listed\n"
     "  --ca-file FILE    add a CA (PEM) to the system trust store for HTTPS\n"
-    "  --hostdata HEX, --attestation-endpoint URL\n"
-    "                    expected hostdata (64 hex) and MAA provider when no BUNDLE is given\n"
+    "  --hostdata HEX    the expected hostdata (64 hex) instead of a BUNDLE's\n"
+    "  --attestation-endpoint URL\n"
+    "                    the MAA provider (https://HOST) instead of the BUNDLE's\n"
     "  --jwks FILE       the provider's signing keys ({provider}/certs) saved earlier,\n"
     "                    instead of fetching them over TLS\n"
     "\n"
@@ -83,11 +84,11 @@ static int bundle_facts(struct verify *o, char *provider, struct verdict *v, str
 				      .ntrusted = (size_t)o->ntrust,
 				      .threshold = (unsigned)(o->ntrust ? o->threshold : 0)};
 	const struct bundle_member *pol, *txt, *rp;
-	const char *hd, *ep, *claim, *auth = NULL, *msg = NULL;
+	const char *hd, *claim, *auth;
 	struct bundle *b = NULL;
 	cJSON *rpj = NULL;
 	const cJSON *any, *c;
-	char hex[65], a[MAA_PROVIDER_MAX], e[MAA_PROVIDER_MAX];
+	char hex[65];
 	int rc = 0;
 
 	for (int i = 0; rc == 0 && i < o->ntrust; i++)
@@ -96,11 +97,12 @@ static int bundle_facts(struct verify *o, char *provider, struct verdict *v, str
 		return rc;
 	pol = bundle_member_get(b, "policy.rego");
 	txt = bundle_member_get(b, "hostdata.txt");
+	rp = bundle_member_get(b, "release-policy.json");
 	hd = json_path_str(b->m->json, "policy.hostdata");
-	ep = json_path_str(b->m->json, "deployment.attestation_endpoint");
+	auth = json_path_str(b->m->json, "deployment.attestation_endpoint");
 	hex_encode(pol ? pol->sha256 : o->hostdata, 32, hex);
-	if ((rp = bundle_member_get(b, "release-policy.json")) && rp->data) {
-		rpj = cJSON_Parse((const char *)rp->data);
+	if (rp) {
+		rpj = rp->data ? cJSON_Parse((const char *)rp->data) : NULL;
 		any = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rpj, "anyOf"), 0);
 		auth = json_path_str(any, "authority");
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(any, "allOf"))
@@ -112,22 +114,21 @@ static int bundle_facts(struct verify *o, char *provider, struct verdict *v, str
 				auth = NULL;
 		}
 	}
-	if (!pol)
-		msg = "no policy.rego: not a deployment bundle";
-	else if (!hd || strcmp(hd, hex) ||
-		 (txt && (!txt->data || strncmp((char *)txt->data, hex, 64))))
-		msg = "policy.hostdata or hostdata.txt differs from SHA-256 of policy.rego";
+	if (!pol || !hd || strcmp(hd, hex) ||
+	    (txt && (!txt->data || strncmp((char *)txt->data, hex, 64))))
+		rc = ng_errf(err, NG_EVERIFY,
+			     "%s: no policy.rego, or policy.hostdata or hostdata.txt differs from "
+			     "SHA-256 of policy.rego: rebuild the bundle",
+			     o->bundle);
 	else if (rp && !auth)
-		msg = "release-policy.json has no authority or another hostdata";
-	else if (auth && ep &&
-		 (maa_provider_normalize(auth, a, NULL) || maa_provider_normalize(ep, e, NULL) ||
-		  strcmp(a, e)))
-		msg = "deployment.attestation_endpoint is not the release policy's authority";
-	if (msg) {
-		rc = ng_errf(err, NG_EVERIFY, "%s: %s: rebuild the bundle", o->bundle, msg);
-	} else {
+		rc =
+		    ng_errf(err, NG_EVERIFY,
+			    "%s: release-policy.json has no authority or another hostdata: rebuild "
+			    "the bundle",
+			    o->bundle);
+	if (rc == 0) {
 		memcpy(o->hostdata, pol->sha256, 32);
-		snprintf(provider, MAA_PROVIDER_MAX, "%s", auth ? auth : ep ? ep : "");
+		snprintf(provider, MAA_PROVIDER_MAX, "%s", auth ? auth : "");
 		hex_encode(b->file_sha256, 32, hex);
 		verdict_add(v, "bundle", VERDICT_INFO, "",
 			    "sha256 %s, serial %llu, %zu signature(s), %u trusted%s", hex,
@@ -149,8 +150,6 @@ static int check_token(const struct verify *o, struct verdict *v, struct ng_err 
 
 	while (ul > 0 && src[ul - 1] == '/')
 		ul--;
-	if (o->opt[URL] && ul > 900)
-		return ng_errf(err, NG_EUSAGE, "--url: longer than 900 characters");
 	if (o->opt[URL]) {
 		snprintf(u, sizeof(u), "%.*s/v1/attestation/info", ul, src);
 		rc = fetch(o, u, 65536, &body, &n, err);
@@ -225,14 +224,14 @@ static int parse_args(int argc, char **argv, struct verify *o)
 					   {"threshold", required_argument, 0, NEED},
 					   {"json", no_argument, 0, JSON},
 					   {0, 0, 0, 0}};
-	const char *bad = NULL;
-	int ch;
+	const char *bad = NULL, **opt = o->opt;
+	int ch, maa;
 
 	optind = 1;
 	o->threshold = 1;
 	while (!bad && (ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch >= 0 && ch < TRUST)
-			o->opt[ch] = optarg;
+			opt[ch] = optarg;
 		else if (ch == TRUST && o->ntrust < 8)
 			o->trust[o->ntrust++] = optarg;
 		else if (ch == JSON)
@@ -243,16 +242,26 @@ static int parse_args(int argc, char **argv, struct verify *o)
 					   : "unknown option";
 	}
 	o->bundle = optind < argc ? argv[optind++] : NULL;
-	if (!bad && optind < argc)
-		bad = "unexpected argument";
-	else if (!bad && o->opt[URL] && o->opt[TOKEN])
+	maa = opt[URL] || opt[TOKEN];
+	o->nonce_len = opt[NONCE] ? strlen(opt[NONCE]) / 2 : 0;
+	if (bad || optind < argc)
+		bad = bad ? bad : "unexpected argument";
+	else if (opt[URL] && opt[TOKEN])
 		bad = "give --url or --token, not both";
-	else if (!bad && !o->opt[URL] && !o->opt[TOKEN] && !o->opt[REPORT])
+	else if (!maa && !opt[REPORT])
 		bad = "nothing to verify: give --url, --token or --report";
-	else if (!bad && !o->bundle && !o->opt[HOSTDATA])
+	else if (!o->bundle == !opt[HOSTDATA])
 		bad = "give a BUNDLE or --hostdata HEX";
-	else if (!bad && !o->bundle && (o->opt[URL] || o->opt[TOKEN]) && !o->opt[ENDPOINT])
+	else if (!o->bundle && hex_decode(opt[HOSTDATA], o->hostdata, 32, NULL))
+		bad = "--hostdata: expected 64 hex digits (SHA-256 of the policy)";
+	else if (!o->bundle && maa && !opt[ENDPOINT])
 		bad = "give a BUNDLE or --attestation-endpoint URL";
+	else if (opt[NONCE] && (!o->nonce_len || o->nonce_len > 64 ||
+				hex_decode(opt[NONCE], o->nonce, o->nonce_len, NULL)))
+		bad = "--nonce: expected 2 to 128 hex digits";
+	else if (opt[URL] && strlen(opt[URL]) > 900)
+		bad = "--url: longer than 900 characters";
+	hex_encode(o->nonce, o->nonce_len, o->nonce_hex);
 	return bad ? cli_usage_error("nutapply", "verify", "%s", bad) : 0;
 }
 
@@ -263,31 +272,18 @@ int cmd_verify(int argc, char **argv)
 	struct ng_err err = {{0}};
 	char ep[MAA_PROVIDER_MAX] = "";
 	int rc = o && v ? parse_args(argc, argv, o) : cli_fail("nutapply verify", NG_ENOMEM, NULL);
-	const char *nonce = rc == 0 ? o->opt[NONCE] : NULL,
-		   *name = rc == 0 ? o->opt[ENDPOINT] : NULL;
+	const char *name = rc == 0 ? o->opt[ENDPOINT] : NULL;
 
 	if (rc != 0) {
 		free(o);
 		free(v);
 		return rc;
 	}
-	o->nonce_len = nonce ? strlen(nonce) / 2 : 0;
-	if (rc == 0 && o->bundle)
+	if (o->bundle)
 		rc = bundle_facts(o, ep, v, &err);
-	else if (rc == 0 && (strlen(o->opt[HOSTDATA]) != 64 ||
-			     hex_decode(o->opt[HOSTDATA], o->hostdata, 32, &err)))
-		rc = ng_errf(&err, NG_EUSAGE, "--hostdata: expected 64 hex digits (SHA-256)");
-	if (rc == 0 && o->bundle && o->opt[HOSTDATA])
-		verdict_add(v, "bundle.hostdata-override", VERDICT_INFO, "",
-			    "--hostdata ignored: the bundle's is used");
 	if (rc == 0 && (o->opt[URL] || o->opt[TOKEN]) &&
 	    (rc = maa_provider_normalize(name ? name : ep, o->provider, &err)) < 0)
 		ng_err_prefix(&err, rc, "%s", name ? "--attestation-endpoint" : o->bundle);
-	if (rc == 0 && nonce &&
-	    (!o->nonce_len || o->nonce_len > 64 || strlen(nonce) % 2 ||
-	     hex_decode(nonce, o->nonce, o->nonce_len, &err)))
-		rc = ng_errf(&err, NG_EUSAGE, "--nonce: expected 2 to 128 hex digits");
-	hex_encode(o->nonce, o->nonce_len, o->nonce_hex);
 	if (rc == 0 && (o->opt[URL] || (o->opt[TOKEN] && !o->opt[JWKS])))
 		rc = http_ctx_new(&(struct http_opts){.ca_file = o->opt[CA_FILE], .budget_s = 60},
 				  &o->http, &err);
