@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "../bundle-format/buf.h"
 #include "../bundle-format/codec.h"
@@ -16,67 +17,48 @@
 #include "../bundle-format/jsonpath.h"
 #include "../bundle-format/jsonw.h"
 
-/* Printable ASCII only: nothing from a token or a mint may move the cursor or forge a row. */
-static void copy_cut(char *dst, const char *src)
-{
-	size_t i;
-
-	for (i = 0; src[i] && i < 196; i++)
-		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
-	strcpy(dst + i, src[i] ? "..." : "");
-}
-
 void verdict_add(struct verdict *v, const char *name, int state, const char *expected,
 		 const char *seen, ...)
 {
-	char buf[512];
+	static const char *const states[] = {"FAIL", "ok", "info"};
+	char val[2][200];
+	cJSON *row = cJSON_CreateObject();
 	va_list ap;
 
-	if (v->n == 48) { /* a full table must not hide a failure */
-		v->rows[47].state = state == VERDICT_FAIL ? state : v->rows[47].state;
-		return;
-	}
 	va_start(ap, seen);
-	vsnprintf(buf, sizeof(buf), seen, ap);
+	vsnprintf(val[1], sizeof(val[1]), seen, ap);
 	va_end(ap);
-	snprintf(v->rows[v->n].name, sizeof(v->rows[0].name), "%s", name);
-	copy_cut(v->rows[v->n].expected, expected);
-	copy_cut(v->rows[v->n].seen, buf);
-	v->rows[v->n++].state = state;
-}
-
-int verdict_ok(const struct verdict *v)
-{
-	int pass = 0;
-
-	for (int i = 0; i < v->n; i++) {
-		if (v->rows[i].state == VERDICT_FAIL)
-			return 0;
-		pass += v->rows[i].state == VERDICT_PASS;
-	}
-	return pass > 0;
+	snprintf(val[0], sizeof(val[0]), "%s", expected);
+	/* Printable ASCII only: nothing from a token or a mint may move the cursor or forge a
+	 * row. */
+	for (char *c = val[0]; c < val[2]; c++)
+		*c = !*c || (*c >= 0x20 && *c < 0x7f) ? *c : '?';
+	v->pass += state == VERDICT_PASS;
+	v->fail += state == VERDICT_FAIL;
+	cJSON_AddStringToObject(row, "check", name);
+	cJSON_AddStringToObject(row, "expected", val[0]);
+	cJSON_AddStringToObject(row, "seen", val[1]);
+	cJSON_AddStringToObject(row, "status", states[state]);
+	if (!cJSON_AddItemToArray(v->rows, row))
+		cJSON_Delete(row);
 }
 
 void verdict_print(const struct verdict *v, int json, FILE *f)
 {
-	static const char *const keys[] = {"check", "expected", "seen", "status"},
-				 *const states[] = {"FAIL", "ok", "info"};
-	cJSON *root = cJSON_CreateObject(), *rows = cJSON_AddArrayToObject(root, "checks"), *o;
+	cJSON *root = cJSON_CreateObject();
+	const cJSON *r;
 	struct buf out;
 
-	for (int i = 0; i < v->n; i++) {
-		const char *val[] = {v->rows[i].name, v->rows[i].expected, v->rows[i].seen,
-				     states[v->rows[i].state]};
-		cJSON_AddItemToArray(rows, o = cJSON_CreateObject());
-		for (int k = 0; k < 4; k++)
-			cJSON_AddStringToObject(o, keys[k], val[k]);
-		if (!json)
-			fprintf(f,
-				v->rows[i].state == VERDICT_INFO
-				    ? "%-4s  %-24s %.0s%s\n"
-				    : "%-4s  %-24s expected %s, seen %s\n",
-				val[3], val[0], val[1], val[2]);
+	cJSON_ArrayForEach(r, (json ? NULL : v->rows))
+	{
+		const char *st = json_path_str(r, "status");
+		fprintf(f,
+			st && !strcmp(st, "info") ? "%-4s  %-24s %.0s%s\n"
+						  : "%-4s  %-24s expected %s, seen %s\n",
+			st, json_path_str(r, "check"), json_path_str(r, "expected"),
+			json_path_str(r, "seen"));
 	}
+	cJSON_AddItemReferenceToObject(root, "checks", v->rows);
 	cJSON_AddBoolToObject(root, "ok", verdict_ok(v));
 	buf_init(&out, 0);
 	if (!json)
@@ -102,54 +84,39 @@ int snp_report_load(const uint8_t *in, size_t n, const char *name, uint8_t rep[S
 		    char **chain, struct ng_err *err)
 {
 	static const uint8_t zero[SNP_REPORT_LEN];
-	char hex[2 * SNP_REPORT_LEN + 1] = "";
-	cJSON *o = NULL;
-	const char *s = hex, *ev, *en;
+	cJSON *o = n == SNP_REPORT_LEN ? NULL : cJSON_ParseWithLength((const char *)in, n);
+	const char *hex = json_path_str(o, "report"), *ev = json_path_str(o, "evidence"),
+		   *en = json_path_str(o, "endorsements");
 	uint8_t *evb = NULL, *pem = NULL;
 	size_t evn = 0, pemn = 0;
-	int rc = 0;
+	int ok = n == SNP_REPORT_LEN;
 
 	*chain = NULL;
-	while (n != SNP_REPORT_LEN && n && isspace(in[n - 1]))
-		n--;
-	if (n && n != SNP_REPORT_LEN && in[0] == '{')
-		s = json_path_str(o = cJSON_ParseWithLength((const char *)in, n), "report");
-	else if (n < sizeof(hex))
-		memcpy(hex, in, n);
-	ev = json_path_str(o, "evidence");
-	en = json_path_str(o, "endorsements");
-	if (n == SNP_REPORT_LEN)
+	if (ok)
 		memcpy(rep, in, n);
-	else if (s)
-		rc = hex_decode(s, rep, SNP_REPORT_LEN, err);
-	else if (ev && en && !base64_decode(ev, strlen(ev), &evb, &evn, err) &&
-		 !base64_decode(en, strlen(en), &pem, &pemn, err) && evn == SNP_REPORT_LEN &&
+	else if (hex)
+		ok = hex_decode(hex, rep, SNP_REPORT_LEN, NULL) == 0;
+	else if (ev && en && !base64_decode(ev, strlen(ev), &evb, &evn, NULL) &&
+		 !base64_decode(en, strlen(en), &pem, &pemn, NULL) && evn == SNP_REPORT_LEN &&
 		 pemn <= SNP_CHAIN_MAX && (*chain = strndup((char *)pem, pemn)))
-		memcpy(rep, evb, SNP_REPORT_LEN);
-	else
-		rc = ng_errf(err, NG_EINVAL,
-			     "not 1184 bytes, their hex, {\"report\"} nor "
-			     "{\"evidence\",\"endorsements\"}");
+		ok = memcpy(rep, evb, SNP_REPORT_LEN) != NULL;
 	/* SIGNATURE_ALGO 1 is ECDSA P-384 with SHA-384; r and s use 48 of their 72 bytes and
 	 * the rest of the signature area is reserved. */
-	if (rc == 0 && (le(rep, 0, 4) < 2 || le(rep, 0, 4) > 5 || le(rep, 0x34, 4) != 1 ||
-			memcmp(rep + 0x2D0, zero, 24) || memcmp(rep + 0x318, zero, 24) ||
-			memcmp(rep + 0x330, zero, SNP_REPORT_LEN - 0x330)))
-		rc = ng_errf(err, NG_EINVAL,
-			     "version %u or signature algorithm unknown, or reserved bytes set",
-			     (unsigned)le(rep, 0, 4));
+	ok = ok && le(rep, 0, 4) >= 2 && le(rep, 0, 4) <= 5 && le(rep, 0x34, 4) == 1 &&
+	     !memcmp(rep + 0x2D0, zero, 24) && !memcmp(rep + 0x318, zero, 24) &&
+	     !memcmp(rep + 0x330, zero, SNP_REPORT_LEN - 0x330);
 	free(evb);
 	free(pem);
 	cJSON_Delete(o);
-	if (rc < 0) {
-		free(*chain);
-		*chain = NULL;
-		ng_err_prefix(err, NG_EINVAL,
-			      "%s: not an SNP report as /attest/raw or "
-			      "/attest/combined give it",
-			      name);
-	}
-	return rc < 0 ? NG_EINVAL : 0;
+	if (ok)
+		return 0;
+	free(*chain);
+	*chain = NULL;
+	return ng_errf(err, NG_EINVAL,
+		       "%s: not an SNP report (version 2..5, ECDSA P-384) as 1184 bytes, "
+		       "/attest/raw's {\"report\"} or /attest/combined's {\"evidence\", "
+		       "\"endorsements\"}",
+		       name);
 }
 
 void snp_chain_free(X509 *chain[3])
@@ -166,7 +133,6 @@ int snp_chain_parse(const char *pem, const char *name, X509 *c[3], struct ng_err
 	static const char begin[] = "-----BEGIN CERTIFICATE-----",
 			  end[] = "-----END CERTIFICATE-----";
 	const char *p = pem + strspn(pem, " \t\r\n"), *e;
-	char cn[64] = "no CN";
 	int k = 0, rc = 0;
 
 	c[0] = c[1] = c[2] = NULL;
@@ -187,18 +153,14 @@ int snp_chain_parse(const char *pem, const char *name, X509 *c[3], struct ng_err
 		rc = ng_errf(err, NG_EINVAL, "%s: %d certificates, expected VCEK, ASK, ARK", name,
 			     k);
 	/* Each is issued by the next one, and only the ARK by itself. */
-	for (k = 0; rc == 0 && k < 3; k++) {
-		X509_NAME *iss = X509_get_issuer_name(c[k]), *sub = X509_get_subject_name(c[k]);
-		if (!X509_NAME_cmp(iss, sub) != (k == 2) ||
-		    X509_NAME_cmp(iss, X509_get_subject_name(c[k == 2 ? 2 : k + 1]))) {
-			X509_NAME_get_text_by_NID(sub, NID_commonName, cn, sizeof(cn));
+	for (k = 0; rc == 0 && k < 3; k++)
+		if (X509_check_issued(c[k < 2 ? k + 1 : 2], c[k]) != X509_V_OK ||
+		    (k < 2 && X509_check_issued(c[k], c[k]) == X509_V_OK))
 			rc = ng_errf(
 			    err, NG_EINVAL,
-			    "%s: certificate %d (%s) is not the %s: the chain must be VCEK, "
-			    "ASK, ARK in that order",
-			    name, k + 1, cn, role[k]);
-		}
-	}
+			    "%s: certificate %d is not the %s: the chain must be VCEK, ASK, "
+			    "ARK in that order",
+			    name, k + 1, role[k]);
 	if (rc < 0)
 		snp_chain_free(c);
 	return rc;
@@ -288,35 +250,12 @@ static int vcek_ext(X509 *x, const char *oid, const uint8_t **p)
 	return d ? ASN1_STRING_length(d) : -1;
 }
 
-/* The parts of a TCB_VERSION (ABI spec, "TCB_VERSION Structure", Milan and Genoa) as text, or
- * with vcek the SPL extensions (DER INTEGERs) certifying them; 1 when those are equal. */
-static int tcb_text(uint64_t tcb, X509 *vcek, char *out, size_t n)
-{
-	static const char *const names[] = {"bl", "tee", "snp", "ucode"},
-				 *const oids[] = {
-				     "1.3.6.1.4.1.3704.1.3.1", "1.3.6.1.4.1.3704.1.3.2",
-				     "1.3.6.1.4.1.3704.1.3.3", "1.3.6.1.4.1.3704.1.3.8"};
-	static const int shifts[] = {0, 8, 48, 56};
-	int same = 1, len = 0;
-
-	for (int i = 0; i < 4; i++) {
-		long want = (long)(tcb >> shifts[i] & 0xff), got = want;
-		const uint8_t *p;
-		int l = vcek ? vcek_ext(vcek, oids[i], &p) : 0;
-		ASN1_INTEGER *ai = l > 0 ? d2i_ASN1_INTEGER(NULL, &p, l) : NULL;
-		if (vcek)
-			got = ai ? ASN1_INTEGER_get(ai) : -1;
-		ASN1_INTEGER_free(ai);
-		same &= got == want;
-		len +=
-		    snprintf(out + len, n - (size_t)len, i ? " %s=%ld" : "%s=%ld", names[i], got);
-	}
-	return same;
-}
-
 void snp_check(const uint8_t rep[SNP_REPORT_LEN], X509 *c[3], const uint8_t hostdata[32],
 	       const uint8_t *nonce, size_t nonce_len, struct verdict *v)
 {
+	static const char *const spl[] = {"1.3.6.1.4.1.3704.1.3.1", "1.3.6.1.4.1.3704.1.3.2",
+					  "1.3.6.1.4.1.3704.1.3.3", "1.3.6.1.4.1.3704.1.3.8"};
+	static const int at[] = {0, 1, 6, 7};
 	char fp[65], a[160], b[160];
 	const char *fam = snp_pinned_ark(c[2], fp);
 	const uint8_t *hw;
@@ -338,9 +277,18 @@ void snp_check(const uint8_t rep[SNP_REPORT_LEN], X509 *c[3], const uint8_t host
 	verdict_add(v, "snp.vcek-chip", ok ? VERDICT_PASS : VERDICT_FAIL,
 		    "VCEK hwID equal to the report's CHIP_ID", "%s... %s", a,
 		    ok ? "equal" : "different");
-	tcb_text(le(rep, 0x180, 8), NULL, a, sizeof(a)); /* REPORTED_TCB */
-	ok = tcb_text(le(rep, 0x180, 8), c[0], b, sizeof(b));
-	verdict_add(v, "snp.vcek-tcb", ok ? VERDICT_PASS : VERDICT_FAIL, a, "VCEK for %s", b);
+	/* REPORTED_TCB's boot loader, TEE, SNP firmware and microcode SPLs (ABI spec
+	 * "TCB_VERSION Structure", Milan and Genoa: bytes 0, 1, 6, 7) are what the VCEK's SPL
+	 * extensions (DER INTEGERs) certify. */
+	for (int i = 0, l; i < 4; i++) {
+		ASN1_INTEGER *ai =
+		    (l = vcek_ext(c[0], spl[i], &hw)) > 0 ? d2i_ASN1_INTEGER(NULL, &hw, l) : NULL;
+		ok = (i == 0 || ok) && ai && ASN1_INTEGER_get(ai) == rep[0x180 + at[i]];
+		ASN1_INTEGER_free(ai);
+	}
+	verdict_add(v, "snp.vcek-tcb", ok ? VERDICT_PASS : VERDICT_FAIL,
+		    "VCEK SPLs equal to REPORTED_TCB", "bl=%u tee=%u snp=%u ucode=%u, %s",
+		    rep[0x180], rep[0x181], rep[0x186], rep[0x187], ok ? "equal" : "different");
 	hex_encode(hostdata, 32, a);
 	hex_encode(rep + 0xC0, 32, b);
 	verdict_add(v, "snp.hostdata", strcmp(a, b) ? VERDICT_FAIL : VERDICT_PASS, a, "%s", b);
@@ -361,10 +309,6 @@ void snp_check(const uint8_t rep[SNP_REPORT_LEN], X509 *c[3], const uint8_t host
 	}
 	hex_encode(rep + 0x90, 48, a);
 	verdict_add(v, "snp.measurement", VERDICT_INFO, "", "%s", a);
-	tcb_text(le(rep, 0x38, 8), NULL, a, sizeof(a));
-	tcb_text(le(rep, 0x1F0, 8), NULL, b, sizeof(b));
-	verdict_add(v, "snp.tcb", VERDICT_INFO, "", "current %s; launch %s; guest_svn %u; v%u", a,
-		    b, (unsigned)le(rep, 0x04, 4), (unsigned)le(rep, 0, 4));
 }
 
 int maa_provider_normalize(const char *in, char out[MAA_PROVIDER_MAX], struct ng_err *err)

@@ -1,7 +1,6 @@
 /* attest.h: the evidence `nutapply verify` checks (docs/verify.md): a Microsoft Azure
  * Attestation token (RS256 JWT; sidecars.md §6, azure-rest.md §6) and, independently of
- * Microsoft, the raw AMD SEV-SNP report with its VCEK chain up to an AMD root pinned here.
- * Each check adds a row (expected, seen) to a verdict an auditor can read. */
+ * Microsoft, the raw AMD SEV-SNP report with its VCEK chain up to an AMD root pinned here. */
 #ifndef NA_ATTEST_H
 #define NA_ATTEST_H
 
@@ -14,37 +13,30 @@
 
 #include "../bundle-format/err.h"
 
-enum { VERDICT_FAIL, VERDICT_PASS, VERDICT_INFO }; /* INFO rows never fail the verdict */
-
+/* One row per check: {"check","expected","seen","status"}; "info" rows never fail. */
+enum { VERDICT_FAIL, VERDICT_PASS, VERDICT_INFO };
 struct verdict {
-	struct {
-		char name[40], expected[200], seen[200];
-		int state;
-	} rows[48];
-	int n;
+	cJSON *rows; /* an array the caller creates and deletes */
+	int pass, fail;
 };
-
-/* Adds a row, seen printf-style; values are cut to printable ASCII (they come from hostile
- * input). */
+#define verdict_ok(v) ((v)->fail == 0 && (v)->pass > 0)
 void verdict_add(struct verdict *v, const char *name, int state, const char *expected,
 		 const char *seen, ...) __attribute__((format(printf, 5, 6)));
-int verdict_ok(const struct verdict *v); /* 1: a row passed and none failed */
-/* A table, or {"checks":[{"check","expected","seen","status"}...],"ok":bool}. */
+/* A table, or {"checks":[rows],"ok":bool}. */
 void verdict_print(const struct verdict *v, int json, FILE *f);
 
 #define SNP_REPORT_LEN 1184
 #define SNP_CHAIN_MAX  65536 /* bytes of PEM; the three certificates are ~6.5 KiB */
 
-/* 1184 raw bytes, their hex, /attest/raw's {"report"} or /attest/combined's {"evidence",
- * "endorsements"} (then *chain: the PEM, malloc'd; else NULL). Versions 2..5, ECDSA P-384. */
+/* 1184 raw bytes, /attest/raw's {"report":hex} or /attest/combined's {"evidence",
+ * "endorsements"} (then *chain is the PEM, malloc'd; else NULL). Versions 2..5, ECDSA P-384. */
 int snp_report_load(const uint8_t *in, size_t n, const char *name, uint8_t rep[SNP_REPORT_LEN],
 		    char **chain, struct ng_err *err);
-/* VCEK, ASK, ARK as PEM (NUL-terminated) in that order and nothing else but whitespace. */
+/* VCEK, ASK, ARK as PEM in that order, nothing else but whitespace. */
 int snp_chain_parse(const char *pem, const char *name, X509 *chain[3], struct ng_err *err);
 void snp_chain_free(X509 *chain[3]);
 /* "Milan" or "Genoa" when ark is that pinned AMD root, else NULL; fp: its SHA-256 (hex). */
 const char *snp_pinned_ark(X509 *ark, char fp[65]);
-/* snp.* rows; nonce (1..64 bytes) may be NULL. */
 void snp_check(const uint8_t rep[SNP_REPORT_LEN], X509 *chain[3], const uint8_t hostdata[32],
 	       const uint8_t *nonce, size_t nonce_len, struct verdict *v);
 
@@ -62,12 +54,11 @@ struct jwt {
 
 /* "host", "https://host" or "https://host/" to "https://host" (lowercase); others refused. */
 int maa_provider_normalize(const char *in, char out[MAA_PROVIDER_MAX], struct ng_err *err);
-/* The token in the mint's {"maa_token"}, the SKR sidecar's {"token"} or a bare JWT, parsed
- * strictly: RS256 only, no duplicate members, no crit, any jku on provider's origin. */
+/* The token in the mint's {"maa_token"}, the SKR sidecar's {"token"} or a bare JWT: RS256
+ * only, no duplicate members, no crit, a jku only on the provider's origin. */
 int maa_token_parse(const char *body, size_t n, const char *provider, struct jwt *j,
 		    struct ng_err *err);
 void jwt_release(struct jwt *j);
-/* maa.* rows; nonce_hex may be NULL. */
 void maa_check(const struct jwt *j, const char *jwks, size_t jwks_len, const char *provider,
 	       const uint8_t hostdata[32], const char *nonce_hex, time_t now, struct verdict *v);
 

@@ -268,19 +268,20 @@ static int parse_args(int argc, char **argv, struct verify *o)
 int cmd_verify(int argc, char **argv)
 {
 	struct verify *o = calloc(1, sizeof(*o));
-	struct verdict *v = calloc(1, sizeof(*v));
+	struct verdict v = {cJSON_CreateArray(), 0, 0};
 	struct ng_err err = {{0}};
 	char ep[MAA_PROVIDER_MAX] = "";
-	int rc = o && v ? parse_args(argc, argv, o) : cli_fail("nutapply verify", NG_ENOMEM, NULL);
+	int rc =
+	    o && v.rows ? parse_args(argc, argv, o) : cli_fail("nutapply verify", NG_ENOMEM, NULL);
 	const char *name = rc == 0 ? o->opt[ENDPOINT] : NULL;
 
 	if (rc != 0) {
 		free(o);
-		free(v);
+		cJSON_Delete(v.rows);
 		return rc;
 	}
 	if (o->bundle)
-		rc = bundle_facts(o, ep, v, &err);
+		rc = bundle_facts(o, ep, &v, &err);
 	if (rc == 0 && (o->opt[URL] || o->opt[TOKEN]) &&
 	    (rc = maa_provider_normalize(name ? name : ep, o->provider, &err)) < 0)
 		ng_err_prefix(&err, rc, "%s", name ? "--attestation-endpoint" : o->bundle);
@@ -288,17 +289,17 @@ int cmd_verify(int argc, char **argv)
 		rc = http_ctx_new(&(struct http_opts){.ca_file = o->opt[CA_FILE], .budget_s = 60},
 				  &o->http, &err);
 	if (rc == 0 && (o->opt[URL] || o->opt[TOKEN]))
-		rc = check_token(o, v, &err);
+		rc = check_token(o, &v, &err);
 	if (rc == 0 && o->opt[REPORT])
-		rc = check_report(o, v, &err);
+		rc = check_report(o, &v, &err);
 	/* Messages quote hostile values (alg, jku, the mint's detail): one printable line. */
 	for (char *c = err.msg; *c; c++)
 		*c = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
 	if (rc == 0)
-		verdict_print(v, o->json, stdout);
-	rc = rc < 0 ? cli_fail("nutapply verify", rc, &err) : !verdict_ok(v);
+		verdict_print(&v, o->json, stdout);
+	rc = rc < 0 ? cli_fail("nutapply verify", rc, &err) : !verdict_ok(&v);
 	http_ctx_free(o->http);
 	free(o);
-	free(v);
+	cJSON_Delete(v.rows);
 	return rc;
 }

@@ -17,11 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t rep[SNP_REPORT_LEN];
 	char *s = size ? malloc(size) : NULL, *chain = NULL, out[MAA_PROVIDER_MAX];
 	X509 *c[3];
-	struct verdict *v = calloc(1, sizeof(*v));
+	struct verdict vd = {cJSON_CreateArray(), 0, 0}, *v = &vd;
 	struct jwt j;
 	struct ng_err err;
 
-	if (!s || !v)
+	if (!s || !vd.rows)
 		goto out;
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = 0;
@@ -56,6 +56,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
 	free(chain);
 	free(s);
-	free(v);
+	cJSON_Delete(vd.rows);
 	return 0;
 }

@@ -55,7 +55,7 @@ static int verifies(const uint8_t *rep, size_t rn, const char *pem, size_t pn,
 	uint8_t r[SNP_REPORT_LEN];
 	char *chain = NULL, *text = strndup(pem, pn);
 	X509 *c[3] = {0};
-	struct verdict v = {0};
+	struct verdict v = {cJSON_CreateArray(), 0, 0};
 	struct ng_err err;
 	int ok = snp_report_load(rep, rn, "r", r, &chain, &err) == 0 &&
 		 snp_chain_parse(text, "c", c, &err) == 0;
@@ -65,6 +65,7 @@ static int verifies(const uint8_t *rep, size_t rn, const char *pem, size_t pn,
 	snp_chain_free(c);
 	free(chain);
 	free(text);
+	cJSON_Delete(v.rows);
 	return ok && verdict_ok(&v);
 }
 
@@ -216,10 +217,6 @@ static void test_evidence_forms(void)
 	CU_ASSERT_EQUAL(snp_report_load((uint8_t *)hex, strlen(hex), "r", out, &chain, &err), 0);
 	CU_ASSERT(memcmp(out, rep, rn) == 0);
 	CU_ASSERT_PTR_NULL(chain);
-	strcpy(hex, hex + 11); /* bare hex with a newline */
-	strcpy(hex + 2 * rn, "\n");
-	CU_ASSERT_EQUAL(snp_report_load((uint8_t *)hex, strlen(hex), "r", out, &chain, &err), 0);
-	CU_ASSERT(memcmp(out, rep, rn) == 0);
 	sprintf(js, "{\"evidence\":\"%s\",\"endorsements\":\"%s\"}", ev, en);
 	CU_ASSERT_EQUAL(snp_report_load((uint8_t *)js, strlen(js), "r", out, &chain, &err), 0);
 	CU_ASSERT(memcmp(out, rep, rn) == 0);
