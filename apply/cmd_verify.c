@@ -19,29 +19,26 @@ const char cmd_verify_usage[] =
     "         [--hostdata HEX] [--attestation-endpoint URL] [--jwks FILE]\n"
     "\n"
     "Checks that a live mint attests to the bundle's hostdata, through Microsoft Azure\n"
-    "Attestation and, independently of Microsoft, through AMD's signature on the raw\n"
-    "SEV-SNP report. Prints one row per check (expected and seen) and a verdict.\n"
+    "Attestation and, independently of Microsoft, through AMD's signature on the raw SEV-SNP\n"
+    "report. Prints one row per check (expected and seen) and a verdict; docs/verify.md.\n"
     "\n"
-    "  --url URL         the mint: GET URL/v1/attestation/info and URL/v1/attestation\n"
-    "  --token FILE      an MAA token: a bare JWT, or JSON with maa_token or token\n"
-    "  --report FILE     a raw SNP report: 1184 bytes, hex, /attest/raw's JSON or\n"
-    "                    /attest/combined's JSON (which carries the VCEK chain)\n"
-    "  --certs FILE      VCEK, ASK, ARK as PEM, in that order (AMD KDS, THIM)\n"
-    "  --nonce HEX       a fresh challenge (1 to 64 bytes) that must be in the token's\n"
-    "                    x-ms-runtime and in the report's REPORT_DATA\n"
-    "  --json            print the checks as JSON instead of a table\n"
-    "  --trust PUB       a trusted bundle signing key (nutgen keygen's .pub); the bundle\n"
-    "                    then needs --threshold N (default 1) trusted signatures, else its\n"
-    "                    signers are only listed\n"
-    "  --ca-file FILE    add a CA (PEM) to the system trust store for HTTPS\n"
-    "  --hostdata HEX    the expected hostdata (64 hex) instead of a BUNDLE's\n"
-    "  --attestation-endpoint URL\n"
-    "                    the MAA provider (https://HOST) instead of the BUNDLE's\n"
-    "  --jwks FILE       the provider's signing keys ({provider}/certs) saved earlier,\n"
-    "                    instead of fetching them over TLS\n"
+    "  --url URL        the mint: GET URL/v1/attestation/info and URL/v1/attestation\n"
+    "  --token FILE     an MAA token: a bare JWT, or JSON with maa_token or token\n"
+    "  --report FILE    an SNP report: 1184 bytes, /attest/raw's or /attest/combined's JSON\n"
+    "  --certs FILE     VCEK, ASK, ARK as PEM, in that order (AMD KDS, THIM)\n"
+    "  --nonce HEX      a fresh challenge (1 to 64 bytes) that the token's x-ms-runtime and\n"
+    "                   the report's REPORT_DATA must carry\n"
+    "  --json           the checks as JSON instead of a table\n"
+    "  --trust PUB      a trusted bundle signing key (nutgen keygen's .pub); the bundle then\n"
+    "                   needs --threshold N (default 1) trusted signatures\n"
+    "  --ca-file FILE   a CA (PEM) added to the system's for HTTPS\n"
+    "  --hostdata HEX, --attestation-endpoint URL\n"
+    "                   the expected hostdata (64 hex) and MAA provider (https://HOST) without\n"
+    "                   a BUNDLE; the endpoint also overrides the BUNDLE's\n"
+    "  --jwks FILE      the provider's keys ({provider}/certs) saved earlier, not fetched\n"
     "\n"
-    "Exit status: 0 when every check holds, 1 when one fails or an input is refused,\n"
-    "2 on usage errors.\n";
+    "Exit status: 0 when every check holds, 1 when one fails or an input is refused, 2 on\n"
+    "usage errors.\n";
 
 enum { URL, TOKEN, REPORT, CERTS, NONCE, HOSTDATA, ENDPOINT, JWKS, CA_FILE, TRUST, NEED, JSON };
 
@@ -74,20 +71,17 @@ static int fetch(const struct verify *o, const char *url, size_t max, char **bod
 }
 
 /* The bundle is verified completely (signatures, digests) before anything is fetched. Its
- * hostdata is SHA-256 of policy.rego (the manifest's digest of it), which policy.hostdata,
- * hostdata.txt and the release policy's hostdata claim must equal; its provider is the release
- * policy's authority, else SPEC's deployment.attestation_endpoint. */
+ * hostdata is SHA-256 of policy.rego (the manifest's digest of it), which policy.hostdata and
+ * hostdata.txt must equal; its provider is SPEC's deployment.attestation_endpoint. */
 static int bundle_facts(struct verify *o, char *provider, struct verdict *v, struct ng_err *err)
 {
 	uint8_t keys[8][SIGKEY_PUB_LEN];
 	struct bundle_read_opts ro = {.trusted = (const uint8_t(*)[SIGKEY_PUB_LEN])keys,
 				      .ntrusted = (size_t)o->ntrust,
 				      .threshold = (unsigned)(o->ntrust ? o->threshold : 0)};
-	const struct bundle_member *pol, *txt, *rp;
-	const char *hd, *claim, *auth;
+	const struct bundle_member *pol, *txt;
+	const char *hd, *ep;
 	struct bundle *b = NULL;
-	cJSON *rpj = NULL;
-	const cJSON *any, *c;
 	char hex[65];
 	int rc = 0;
 
@@ -97,45 +91,24 @@ static int bundle_facts(struct verify *o, char *provider, struct verdict *v, str
 		return rc;
 	pol = bundle_member_get(b, "policy.rego");
 	txt = bundle_member_get(b, "hostdata.txt");
-	rp = bundle_member_get(b, "release-policy.json");
 	hd = json_path_str(b->m->json, "policy.hostdata");
-	auth = json_path_str(b->m->json, "deployment.attestation_endpoint");
+	ep = json_path_str(b->m->json, "deployment.attestation_endpoint");
 	hex_encode(pol ? pol->sha256 : o->hostdata, 32, hex);
-	if (rp) {
-		rpj = rp->data ? cJSON_Parse((const char *)rp->data) : NULL;
-		any = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rpj, "anyOf"), 0);
-		auth = json_path_str(any, "authority");
-		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(any, "allOf"))
-		{
-			claim = json_path_str(c, "claim");
-			if (claim && !strcmp(claim, "x-ms-sevsnpvm-hostdata") &&
-			    (!json_path_str(c, "equals") ||
-			     strcmp(json_path_str(c, "equals"), hex)))
-				auth = NULL;
-		}
-	}
 	if (!pol || !hd || strcmp(hd, hex) ||
-	    (txt && (!txt->data || strncmp((char *)txt->data, hex, 64))))
+	    (txt && (!txt->data || strncmp((char *)txt->data, hex, 64)))) {
 		rc = ng_errf(err, NG_EVERIFY,
 			     "%s: no policy.rego, or policy.hostdata or hostdata.txt differs from "
 			     "SHA-256 of policy.rego: rebuild the bundle",
 			     o->bundle);
-	else if (rp && !auth)
-		rc =
-		    ng_errf(err, NG_EVERIFY,
-			    "%s: release-policy.json has no authority or another hostdata: rebuild "
-			    "the bundle",
-			    o->bundle);
-	if (rc == 0) {
+	} else {
 		memcpy(o->hostdata, pol->sha256, 32);
-		snprintf(provider, MAA_PROVIDER_MAX, "%s", auth ? auth : "");
+		snprintf(provider, MAA_PROVIDER_MAX, "%s", ep ? ep : "");
 		hex_encode(b->file_sha256, 32, hex);
 		verdict_add(v, "bundle", VERDICT_INFO, "",
 			    "sha256 %s, serial %llu, %zu signature(s), %u trusted%s", hex,
 			    (unsigned long long)b->m->serial, b->nsigs, b->trusted_signers,
 			    o->ntrust ? "" : " (no --trust: signers not checked)");
 	}
-	cJSON_Delete(rpj);
 	bundle_free(b);
 	return rc;
 }
