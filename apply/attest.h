@@ -13,7 +13,8 @@
 
 #include "../bundle-format/err.h"
 
-/* One row per check: {"check","expected","seen","status"}; "info" rows never fail. */
+/* One row per check: {"check","expected","seen","status"}; the state is a check's boolean
+ * result (0 fails, 1 passes) or VERDICT_INFO, which never fails. */
 enum { VERDICT_FAIL, VERDICT_PASS, VERDICT_INFO };
 struct verdict {
 	cJSON *rows; /* an array the caller creates and deletes */
