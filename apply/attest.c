@@ -80,8 +80,8 @@ static uint64_t le(const uint8_t *rep, int off, int n)
 	return v;
 }
 
-int snp_report_load(const uint8_t *in, size_t n, const char *name, uint8_t rep[SNP_REPORT_LEN],
-		    char **chain, struct ng_err *err)
+/* 1184 raw bytes, {"report":hex} or {"evidence","endorsements"} (then *chain is the PEM). */
+static int report_load(const uint8_t *in, size_t n, uint8_t *rep, char **chain)
 {
 	static const uint8_t zero[SNP_REPORT_LEN];
 	cJSON *o = n == SNP_REPORT_LEN ? NULL : cJSON_ParseWithLength((const char *)in, n);
@@ -91,7 +91,6 @@ int snp_report_load(const uint8_t *in, size_t n, const char *name, uint8_t rep[S
 	size_t evn = 0, pemn = 0;
 	int ok = n == SNP_REPORT_LEN;
 
-	*chain = NULL;
 	if (ok)
 		memcpy(rep, in, n);
 	else if (hex)
@@ -100,63 +99,45 @@ int snp_report_load(const uint8_t *in, size_t n, const char *name, uint8_t rep[S
 		 !base64_decode(en, strlen(en), &pem, &pemn, NULL) && evn == SNP_REPORT_LEN &&
 		 pemn <= SNP_CHAIN_MAX && (*chain = strndup((char *)pem, pemn)))
 		ok = memcpy(rep, evb, SNP_REPORT_LEN) != NULL;
-	/* SIGNATURE_ALGO 1 is ECDSA P-384 with SHA-384; r and s use 48 of their 72 bytes and the
-	 * rest of the signature area is reserved. */
-	ok = ok && le(rep, 0, 4) >= 2 && le(rep, 0, 4) <= 5 && le(rep, 0x34, 4) == 1 &&
-	     !memcmp(rep + 0x2D0, zero, 24) && !memcmp(rep + 0x318, zero, 24) &&
-	     !memcmp(rep + 0x330, zero, SNP_REPORT_LEN - 0x330);
 	free(evb);
 	free(pem);
 	cJSON_Delete(o);
-	if (ok)
-		return 0;
-	free(*chain);
-	*chain = NULL;
-	return ng_errf(
-	    err, NG_EINVAL,
-	    "%s: not an SNP report (version 2..5, ECDSA P-384) as 1184 bytes, /attest/raw's "
-	    "{\"report\"} or /attest/combined's {\"evidence\",\"endorsements\"}",
-	    name);
+	/* SIGNATURE_ALGO 1 is ECDSA P-384 with SHA-384; r and s use 48 of their 72 bytes and the
+	 * rest of the signature area is reserved. */
+	return ok && le(rep, 0, 4) >= 2 && le(rep, 0, 4) <= 5 && le(rep, 0x34, 4) == 1 &&
+	       !memcmp(rep + 0x2D0, zero, 24) && !memcmp(rep + 0x318, zero, 24) &&
+	       !memcmp(rep + 0x330, zero, SNP_REPORT_LEN - 0x330);
 }
 
-void snp_chain_free(X509 *chain[3])
-{
-	for (int k = 0; k < 3; k++) {
-		X509_free(chain[k]);
-		chain[k] = NULL;
-	}
-}
-
-int snp_chain_parse(const char *pem, const char *name, X509 *c[3], struct ng_err *err)
+/* VCEK, ASK, ARK: each issued by the next one, only the ARK by itself, nothing after it (PEM
+ * readers skip text between blocks). */
+static int chain_parse(const char *pem, X509 *c[3], struct ng_err *err)
 {
 	static const char *const role[] = {"VCEK", "ASK", "ARK"};
 	BIO *bio = BIO_new_mem_buf(pem, -1);
-	X509 *x[3] = {0};
 	char *rest = NULL;
 	long left;
-	int k = 0, rc = 0;
+	int k = 0;
 
-	while (bio && k < 3 && (x[k] = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
+	while (bio && k < 3 && (c[k] = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
 		k++;
 	left = bio ? BIO_get_mem_data(bio, &rest) : 0;
 	BIO_free(bio);
 	ERR_clear_error();
-	memcpy(c, x, sizeof(x));
-	/* PEM readers skip text between blocks; at least nothing may follow the ARK. */
 	if (k != 3 || (size_t)left != strspn(rest ? rest : "", " \t\r\n"))
-		rc = ng_errf(err, NG_EINVAL,
-			     "%s: %d certificates or other data, expected VCEK, ASK, ARK", name, k);
-	/* Each is issued by the next one, and only the ARK by itself. */
-	for (k = 0; rc == 0 && k < 3; k++)
+		return ng_errf(err, NG_EINVAL,
+			       "VCEK chain: %d certificates or other data, expected "
+			       "VCEK, ASK, ARK",
+			       k);
+	for (k = 0; k < 3; k++)
 		if (X509_check_issued(c[k < 2 ? k + 1 : 2], c[k]) != X509_V_OK ||
 		    (k < 2 && X509_check_issued(c[k], c[k]) == X509_V_OK))
-			rc = ng_errf(err, NG_EINVAL,
-				     "%s: certificate %d is not the %s: the chain must be VCEK, "
-				     "ASK, ARK in that order",
-				     name, k + 1, role[k]);
-	if (rc < 0)
-		snp_chain_free(c);
-	return rc;
+			return ng_errf(
+			    err, NG_EINVAL,
+			    "VCEK chain: certificate %d is not the %s: the chain must be "
+			    "VCEK, ASK, ARK in that order",
+			    k + 1, role[k]);
+	return 0;
 }
 
 const char *snp_pinned_ark(X509 *ark, char fp[65])
@@ -259,15 +240,36 @@ static int vcek_matches(const uint8_t *rep, X509 *vcek)
 	return ok;
 }
 
-void snp_check(const uint8_t rep[SNP_REPORT_LEN], X509 *c[3], const uint8_t hostdata[32],
-	       const uint8_t *nonce, size_t nonce_len, struct verdict *v)
+int snp_verify(const uint8_t *in, size_t n, const char *certs, const uint8_t hostdata[32],
+	       const uint8_t *nonce, size_t nonce_len, struct verdict *v, struct ng_err *err)
 {
-	char fp[65], a[160], b[160];
-	const char *fam = snp_pinned_ark(c[2], fp);
-	uint64_t policy = le(rep, 0x08, 8), vmpl = le(rep, 0x30, 4);
+	uint8_t rep[SNP_REPORT_LEN] = {0};
+	char *chain = NULL, fp[129], a[160], b[160];
+	X509 *c[3] = {0};
+	const char *fam;
+	uint64_t policy, vmpl;
 	uint8_t h[64] = {0}, lit[64] = {0};
-	int ok;
+	int ok, rc = 0;
 
+	int loaded = report_load(in, n, rep, &chain);
+
+	hex_encode(rep + 0x1A0, 64, fp); /* CHIP_ID */
+	if (!loaded)
+		rc = ng_errf(err, NG_EINVAL,
+			     "not an SNP report (version 2..5, ECDSA P-384) as 1184 "
+			     "bytes, /attest/raw's or /attest/combined's JSON");
+	else if (!certs && !chain)
+		rc = ng_errf(err, NG_EUSAGE,
+			     "no VCEK chain: pass --certs FILE with the VCEK, ASK and "
+			     "ARK, e.g. from https://kdsintf.amd.com/vcek/v1/Milan/%s",
+			     fp);
+	else
+		rc = chain_parse(certs ? certs : chain, c, err);
+	if (rc < 0)
+		goto out;
+	fam = snp_pinned_ark(c[2], fp);
+	policy = le(rep, 0x08, 8);
+	vmpl = le(rep, 0x30, 4);
 	verdict_add(v, "snp.ark", fam != NULL, "an AMD root pinned in nutapply (Milan, Genoa)",
 		    "%s sha256:%s", fam ? fam : "unknown root", fp);
 	ok = chain_verified(c, fam != NULL, a, sizeof(a));
@@ -300,6 +302,11 @@ void snp_check(const uint8_t rep[SNP_REPORT_LEN], X509 *c[3], const uint8_t host
 	}
 	hex_encode(rep + 0x90, 48, a);
 	verdict_add(v, "snp.measurement", VERDICT_INFO, "", "%s", a);
+out:
+	for (int k = 0; k < 3; k++)
+		X509_free(c[k]);
+	free(chain);
+	return rc;
 }
 
 int maa_provider_normalize(const char *in, char out[MAA_PROVIDER_MAX], struct ng_err *err)

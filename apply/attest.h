@@ -29,17 +29,14 @@ void verdict_print(const struct verdict *v, int json, FILE *f);
 #define SNP_REPORT_LEN 1184
 #define SNP_CHAIN_MAX  65536 /* bytes of PEM; the three certificates are ~6.5 KiB */
 
-/* 1184 raw bytes, /attest/raw's {"report":hex} or /attest/combined's {"evidence",
- * "endorsements"} (then *chain is the PEM, malloc'd; else NULL). Versions 2..5, ECDSA P-384. */
-int snp_report_load(const uint8_t *in, size_t n, const char *name, uint8_t rep[SNP_REPORT_LEN],
-		    char **chain, struct ng_err *err);
-/* VCEK, ASK, ARK as PEM in that order, nothing else but whitespace. */
-int snp_chain_parse(const char *pem, const char *name, X509 *chain[3], struct ng_err *err);
-void snp_chain_free(X509 *chain[3]);
+/* The report in 1184 raw bytes, /attest/raw's {"report":hex} or /attest/combined's
+ * {"evidence","endorsements"} (versions 2..5, ECDSA P-384) with its VCEK chain: certs (VCEK,
+ * ASK, ARK as PEM, in that order, nothing after), else the endorsements. Anything else is
+ * refused; else the snp.* rows are added. nonce (1..64 bytes) may be NULL. */
+int snp_verify(const uint8_t *in, size_t n, const char *certs, const uint8_t hostdata[32],
+	       const uint8_t *nonce, size_t nonce_len, struct verdict *v, struct ng_err *err);
 /* "Milan" or "Genoa" when ark is that pinned AMD root, else NULL; fp: its SHA-256 (hex). */
 const char *snp_pinned_ark(X509 *ark, char fp[65]);
-void snp_check(const uint8_t rep[SNP_REPORT_LEN], X509 *chain[3], const uint8_t hostdata[32],
-	       const uint8_t *nonce, size_t nonce_len, struct verdict *v);
 
 #define JWT_MAX		 131072 /* bytes of compact token; MAA's are ~10 KiB */
 #define JWKS_MAX	 262144

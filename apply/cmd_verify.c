@@ -153,31 +153,17 @@ static int check_token(const struct verify *o, struct verdict *v, struct ng_err 
 
 static int check_report(const struct verify *o, struct verdict *v, struct ng_err *err)
 {
-	const char *src = o->opt[CERTS] ? o->opt[CERTS] : o->opt[REPORT];
-	uint8_t *in = NULL, rep[SNP_REPORT_LEN];
-	char *chain = NULL, chip[129];
-	size_t n = 0;
-	X509 *c[3] = {0};
+	uint8_t *in = NULL;
+	char *certs = NULL;
+	size_t n = 0, cn;
 	int rc = read_file_capped(o->opt[REPORT], 4 * SNP_CHAIN_MAX, &in, &n, err);
 
-	if (rc == 0)
-		rc = snp_report_load(in, n, o->opt[REPORT], rep, &chain, err);
-	if (rc == 0 && o->opt[CERTS]) {
-		free(chain);
-		chain = NULL;
-		rc = read_file_capped(src, SNP_CHAIN_MAX, (uint8_t **)&chain, &n, err);
-	} else if (rc == 0 && !chain) {
-		hex_encode(rep + 0x1A0, 64, chip); /* CHIP_ID */
-		rc =
-		    ng_errf(err, NG_EUSAGE,
-			    "%s: no VCEK chain: pass --certs FILE with the VCEK, ASK and ARK, e.g. "
-			    "from https://kdsintf.amd.com/vcek/v1/Milan/%s",
-			    src, chip);
-	}
-	if (rc == 0 && (rc = snp_chain_parse(chain, src, c, err)) == 0)
-		snp_check(rep, c, o->hostdata, o->opt[NONCE] ? o->nonce : NULL, o->nonce_len, v);
-	snp_chain_free(c);
-	free(chain);
+	if (rc == 0 && o->opt[CERTS])
+		rc = read_file_capped(o->opt[CERTS], SNP_CHAIN_MAX, (uint8_t **)&certs, &cn, err);
+	if (rc == 0 && (rc = snp_verify(in, n, certs, o->hostdata, o->opt[NONCE] ? o->nonce : NULL,
+					o->nonce_len, v, err)) < 0)
+		ng_err_prefix(err, rc, "%s", o->opt[REPORT]);
+	free(certs);
 	free(in);
 	return rc;
 }
