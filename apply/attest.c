@@ -325,15 +325,6 @@ int maa_provider_normalize(const char *in, char out[MAA_PROVIDER_MAX], struct ng
 	return 0;
 }
 
-void jwt_release(struct jwt *j)
-{
-	cJSON_Delete(j->header);
-	cJSON_Delete(j->payload);
-	free(j->signed_part);
-	free(j->sig);
-	memset(j, 0, sizeof(*j));
-}
-
 /* One base64url part as a JSON object. Duplicate members are refused: a verifier and Key Vault
  * reading different copies of one claim would disagree about what the token says. */
 static int jwt_part(const char *p, size_t n, const char *what, cJSON **out, struct ng_err *err)
@@ -359,72 +350,14 @@ static int jwt_part(const char *p, size_t n, const char *what, cJSON **out, stru
 	return rc;
 }
 
-/* RFC 7515 compact serialization, RS256 only (RFC 7518 §3.3): `none` and HMAC never reach a
- * verifier; an unknown crit must be refused. The keys come from the provider we were told to
- * trust: a jku anywhere else is an attempt to supply them with the token. */
-int maa_token_parse(const char *body, size_t n, const char *provider, struct jwt *j,
-		    struct ng_err *err)
-{
-	cJSON *o = NULL;
-	const char *t = body, *d1, *d2 = NULL, *alg, *jku, *why;
-	size_t pn = strlen(provider);
-	int rc = 0;
-
-	memset(j, 0, sizeof(*j));
-	for (; n && isspace((unsigned char)*t); t++)
-		n--;
-	if (n && *t == '{') {
-		o = cJSON_ParseWithLength(t, n);
-		why = json_path_str(o, "detail") ? json_path_str(o, "detail")
-						 : json_path_str(o, "error");
-		if (!(t = json_path_str(o, "maa_token")) && !(t = json_path_str(o, "token")))
-			rc = ng_errf(err, NG_EINVAL, "answer has no maa_token%s%.120s",
-				     why ? ": the mint says: " : "", why ? why : "");
-		n = t ? strlen(t) : 0;
-	}
-	while (n && isspace((unsigned char)t[n - 1]))
-		n--;
-	if (rc == 0 && n > JWT_MAX)
-		rc = ng_errf(err, NG_ELIMIT, "token is %zu bytes, more than %d", n, JWT_MAX);
-	d1 = rc ? NULL : memchr(t, '.', n);
-	d2 = d1 ? memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - t)) : NULL;
-	if (rc == 0 && (!d2 || memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - t))))
-		rc = ng_errf(err, NG_EINVAL,
-			     "token is not a signed compact JWS (header.payload.signature)");
-	if (rc == 0)
-		rc = jwt_part(t, (size_t)(d1 - t), "header", &j->header, err);
-	alg = json_path_str(j->header, "alg");
-	jku = json_path_str(j->header, "jku");
-	if (rc == 0 && (!alg || strcmp(alg, "RS256")))
-		rc = ng_errf(err, NG_EVERIFY,
-			     "token alg \"%.20s\" refused: only RS256 (MAA) is accepted",
-			     alg ? alg : "(missing)");
-	else if (rc == 0 && (cJSON_HasObjectItem(j->header, "crit") || d2 + 1 == t + n))
-		rc = ng_errf(err, NG_EINVAL, "token has crit or no signature: not an MAA token");
-	else if (rc == 0 && cJSON_HasObjectItem(j->header, "jku") &&
-		 (!jku || strncasecmp(jku, provider, pn) || strcspn(jku + 8, "/?#") + 8 != pn))
-		rc = ng_errf(err, NG_EVERIFY,
-			     "token jku %.80s is not on the attestation provider %s",
-			     jku ? jku : "(not a string)", provider);
-	if (rc == 0 &&
-	    (rc = jwt_part(d1 + 1, (size_t)(d2 - d1 - 1), "payload", &j->payload, err)) == 0 &&
-	    (rc = base64url_decode(d2 + 1, n - (size_t)(d2 + 1 - t), &j->sig, &j->sig_len, err)) ==
-		0 &&
-	    !(j->signed_part = strndup(t, (size_t)(d2 - t))))
-		rc = ng_errf(err, NG_ENOMEM, "out of memory");
-	cJSON_Delete(o);
-	if (rc < 0)
-		jwt_release(j);
-	return rc;
-}
-
-/* RS256 (RSASSA-PKCS1-v1_5, SHA-256) by the key of the token's kid in the provider's JWKS: the
+/* RS256 (RSASSA-PKCS1-v1_5, SHA-256) over part by the key of kid in the provider's JWKS: the
  * entry's x5c[0] certificate, RSA of 2048 bits or more. NULL when valid, else why not. */
-static const char *signature_error(const struct jwt *j, const char *jwks, size_t jn)
+static const char *signature_error(const char *kid, const char *part, size_t pn, const uint8_t *sig,
+				   size_t sn, const char *jwks, size_t jn)
 {
 	cJSON *o = cJSON_ParseWithLength(jwks, jn);
 	const cJSON *k, *x5c = NULL;
-	const char *kid = json_path_str(j->header, "kid"), *id, *why = NULL;
+	const char *id, *why = NULL;
 	uint8_t *der = NULL;
 	const uint8_t *p = NULL;
 	size_t dn = 0;
@@ -447,10 +380,9 @@ static const char *signature_error(const struct jwt *j, const char *jwks, size_t
 		why = "no key with the token's kid in the JWKS";
 	else if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key) < 2048)
 		why = "the kid's x5c[0] is not an RSA certificate of 2048 bits or more";
-	else if (!md || (int)j->sig_len != EVP_PKEY_get_size(key) ||
+	else if (!md || (int)sn != EVP_PKEY_get_size(key) ||
 		 EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
-		 EVP_DigestVerify(md, j->sig, j->sig_len, (uint8_t *)j->signed_part,
-				  strlen(j->signed_part)) != 1)
+		 EVP_DigestVerify(md, sig, sn, (const uint8_t *)part, pn) != 1)
 		why = "token signature does not verify with its key";
 	EVP_MD_CTX_free(md);
 	X509_free(x);
@@ -460,16 +392,19 @@ static const char *signature_error(const struct jwt *j, const char *jwks, size_t
 	return why;
 }
 
-void maa_check(const struct jwt *j, const char *jwks, size_t jwks_len, const char *provider,
-	       const uint8_t hostdata[32], const char *nonce_hex, time_t now, struct verdict *v)
+/* RFC 7515 compact serialization, RS256 only (RFC 7518 §3.3): `none` and HMAC never reach a
+ * verifier; an unknown crit must be refused. The keys come from the provider we were told to
+ * trust: a jku anywhere else is an attempt to supply them with the token. */
+int maa_verify(const char *body, size_t n, const char *jwks, size_t jwks_len, const char *provider,
+	       const uint8_t hostdata[32], const char *nonce_hex, time_t now, struct verdict *v,
+	       struct ng_err *err)
 {
-	const char *why = signature_error(j, jwks, jwks_len), *s;
-	const cJSON *nbf = cJSON_GetObjectItemCaseSensitive(j->payload, "nbf"),
-		    *exp = cJSON_GetObjectItemCaseSensitive(j->payload, "exp"), *c;
+	cJSON *o = NULL, *hdr = NULL, *pl = NULL;
+	const cJSON *nbf, *exp, *c;
+	const char *t = body, *d1, *d2 = NULL, *alg, *jku, *why, *s;
+	uint8_t *sig = NULL;
+	size_t sn = 0, pn = strlen(provider);
 	char hd[65], q[140], *txt;
-	int ok;
-
-	hex_encode(hostdata, 32, hd);
 	/* Four string claims, then two that must be the JSON false and 0. */
 	const char *const claims[][3] = {
 	    {"maa.issuer", "iss", provider},
@@ -478,6 +413,52 @@ void maa_check(const struct jwt *j, const char *jwks, size_t jwks_len, const cha
 	    {"maa.hostdata", "x-ms-sevsnpvm-hostdata", hd},
 	    {"maa.debuggable", "x-ms-sevsnpvm-is-debuggable", "false"},
 	    {"maa.vmpl", "x-ms-sevsnpvm-vmpl", "0"}};
+	int rc = 0, ok;
+
+	for (; n && isspace((unsigned char)*t); t++)
+		n--;
+	if (n && *t == '{') {
+		o = cJSON_ParseWithLength(t, n);
+		why = json_path_str(o, "detail") ? json_path_str(o, "detail")
+						 : json_path_str(o, "error");
+		if (!(t = json_path_str(o, "maa_token")) && !(t = json_path_str(o, "token")))
+			rc = ng_errf(err, NG_EINVAL, "answer has no maa_token%s%.120s",
+				     why ? ": the mint says: " : "", why ? why : "");
+		n = t ? strlen(t) : 0;
+	}
+	while (n && isspace((unsigned char)t[n - 1]))
+		n--;
+	if (rc == 0 && n > JWT_MAX)
+		rc = ng_errf(err, NG_ELIMIT, "token is %zu bytes, more than %d", n, JWT_MAX);
+	d1 = rc ? NULL : memchr(t, '.', n);
+	d2 = d1 ? memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - t)) : NULL;
+	if (rc == 0 && (!d2 || memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - t))))
+		rc = ng_errf(err, NG_EINVAL,
+			     "token is not a signed compact JWS (header.payload.signature)");
+	if (rc == 0)
+		rc = jwt_part(t, (size_t)(d1 - t), "header", &hdr, err);
+	alg = json_path_str(hdr, "alg");
+	jku = json_path_str(hdr, "jku");
+	if (rc == 0 && (!alg || strcmp(alg, "RS256")))
+		rc = ng_errf(err, NG_EVERIFY,
+			     "token alg \"%.20s\" refused: only RS256 (MAA) is accepted",
+			     alg ? alg : "(missing)");
+	else if (rc == 0 && (cJSON_HasObjectItem(hdr, "crit") || d2 + 1 == t + n))
+		rc = ng_errf(err, NG_EINVAL, "token has crit or no signature: not an MAA token");
+	else if (rc == 0 && cJSON_HasObjectItem(hdr, "jku") &&
+		 (!jku || strncasecmp(jku, provider, pn) || strcspn(jku + 8, "/?#") + 8 != pn))
+		rc = ng_errf(err, NG_EVERIFY,
+			     "token jku %.80s is not on the attestation provider %s",
+			     jku ? jku : "(not a string)", provider);
+	if (rc == 0 && (rc = jwt_part(d1 + 1, (size_t)(d2 - d1 - 1), "payload", &pl, err)) == 0)
+		rc = base64url_decode(d2 + 1, n - (size_t)(d2 + 1 - t), &sig, &sn, err);
+	if (rc < 0)
+		goto out;
+	why = signature_error(json_path_str(hdr, "kid"), t, (size_t)(d2 - t), sig, sn, jwks,
+			      jwks_len);
+	nbf = cJSON_GetObjectItemCaseSensitive(pl, "nbf");
+	exp = cJSON_GetObjectItemCaseSensitive(pl, "exp");
+	hex_encode(hostdata, 32, hd);
 	verdict_add(v, "maa.signature", !why, "RS256 by a key the provider publishes", "%s",
 		    why ? why : "valid");
 	ok = cJSON_IsNumber(nbf) && cJSON_IsNumber(exp) && nbf->valuedouble <= (double)now + 120 &&
@@ -486,7 +467,7 @@ void maa_check(const struct jwt *j, const char *jwks, size_t jwks_len, const cha
 		    "nbf %.0f, exp %.0f, now %lld", cJSON_IsNumber(nbf) ? nbf->valuedouble : -1,
 		    cJSON_IsNumber(exp) ? exp->valuedouble : -1, (long long)now);
 	for (int i = 0; i < 6; i++) {
-		c = cJSON_GetObjectItemCaseSensitive(j->payload, claims[i][1]);
+		c = cJSON_GetObjectItemCaseSensitive(pl, claims[i][1]);
 		txt = c && !cJSON_IsString(c) ? cJSON_PrintUnformatted(c) : NULL;
 		s = cJSON_IsString(c) ? c->valuestring : txt ? txt : "(absent)";
 		ok = c && cJSON_IsString(c) == (i < 4) && !strcmp(s, claims[i][2]);
@@ -495,14 +476,19 @@ void maa_check(const struct jwt *j, const char *jwks, size_t jwks_len, const cha
 	}
 	if (nonce_hex) {
 		/* The nonce as a whole JSON string anywhere in the runtime data. */
-		txt = cJSON_PrintUnformatted(
-		    cJSON_GetObjectItemCaseSensitive(j->payload, "x-ms-runtime"));
+		txt = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(pl, "x-ms-runtime"));
 		snprintf(q, sizeof(q), "\"%s\"", nonce_hex);
 		ok = txt && strcasestr(txt, q);
 		cJSON_free(txt);
 		verdict_add(v, "maa.nonce", ok, nonce_hex, "%s",
 			    ok ? "in x-ms-runtime" : "not in it");
 	}
-	s = json_path_str(j->payload, "x-ms-sevsnpvm-launchmeasurement");
+	s = json_path_str(pl, "x-ms-sevsnpvm-launchmeasurement");
 	verdict_add(v, "maa.measurement", VERDICT_INFO, "", "%s", s ? s : "(absent)");
+out:
+	cJSON_Delete(o);
+	cJSON_Delete(hdr);
+	cJSON_Delete(pl);
+	free(sig);
+	return rc;
 }

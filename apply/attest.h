@@ -43,21 +43,13 @@ const char *snp_pinned_ark(X509 *ark, char fp[65]);
 #define MAA_BODY_MAX	 (2 * JWT_MAX)
 #define MAA_PROVIDER_MAX 256
 
-struct jwt {
-	cJSON *header, *payload;
-	char *signed_part; /* "<b64url header>.<b64url payload>" */
-	uint8_t *sig;
-	size_t sig_len;
-};
-
 /* "host", "https://host" or "https://host/" to "https://host" (lowercase); others refused. */
 int maa_provider_normalize(const char *in, char out[MAA_PROVIDER_MAX], struct ng_err *err);
-/* The token in the mint's {"maa_token"}, the SKR sidecar's {"token"} or a bare JWT: RS256
- * only, no duplicate members, no crit, a jku only on the provider's origin. */
-int maa_token_parse(const char *body, size_t n, const char *provider, struct jwt *j,
-		    struct ng_err *err);
-void jwt_release(struct jwt *j);
-void maa_check(const struct jwt *j, const char *jwks, size_t jwks_len, const char *provider,
-	       const uint8_t hostdata[32], const char *nonce_hex, time_t now, struct verdict *v);
+/* The token in the mint's {"maa_token"}, the SKR sidecar's {"token"} or a bare JWT, refused
+ * unless RS256 without duplicate members, crit, or a jku off the provider's origin; else the
+ * maa.* rows are added, its signature checked with the key of its kid in jwks. */
+int maa_verify(const char *body, size_t n, const char *jwks, size_t jwks_len, const char *provider,
+	       const uint8_t hostdata[32], const char *nonce_hex, time_t now, struct verdict *v,
+	       struct ng_err *err);
 
 #endif

@@ -119,7 +119,6 @@ static int check_token(const struct verify *o, struct verdict *v, struct ng_err 
 	char *body = NULL, *jwks = NULL, u[1024];
 	int ul = (int)strlen(src), rc;
 	size_t n = 0, jn = 0;
-	struct jwt j = {0};
 
 	while (ul > 0 && src[ul - 1] == '/')
 		ul--;
@@ -135,17 +134,15 @@ static int check_token(const struct verify *o, struct verdict *v, struct ng_err 
 	} else {
 		rc = read_file_capped(src, MAA_BODY_MAX, (uint8_t **)&body, &n, err);
 	}
-	if (rc == 0 && (rc = maa_token_parse(body, n, o->provider, &j, err)) < 0)
-		ng_err_prefix(err, rc, "%s", src);
 	snprintf(u, sizeof(u), "%s/certs", o->provider);
 	if (rc == 0 && o->opt[JWKS])
 		rc = read_file_capped(o->opt[JWKS], JWKS_MAX, (uint8_t **)&jwks, &jn, err);
 	else if (rc == 0)
 		rc = fetch(o, u, JWKS_MAX, &jwks, &jn, err);
-	if (rc == 0)
-		maa_check(&j, jwks, jn, o->provider, o->hostdata,
-			  o->opt[NONCE] ? o->nonce_hex : NULL, time(NULL), v);
-	jwt_release(&j);
+	if (rc == 0 &&
+	    (rc = maa_verify(body, n, jwks, jn, o->provider, o->hostdata,
+			     o->opt[NONCE] ? o->nonce_hex : NULL, time(NULL), v, err)) < 0)
+		ng_err_prefix(err, rc, "%s", src);
 	free(body);
 	free(jwks);
 	return rc;

@@ -17,7 +17,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint8_t genuine[SNP_REPORT_LEN] = {[0] = 2, [0x34] = 1}; /* v2, ECDSA */
 	char *s = size ? malloc(size) : NULL, out[MAA_PROVIDER_MAX];
 	struct verdict vd = {cJSON_CreateArray(), 0, 0}, *v = &vd;
-	struct jwt j;
 	struct ng_err err;
 
 	if (!s || !vd.rows)
@@ -32,16 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)snp_verify(genuine, SNP_REPORT_LEN, s, zero_hostdata, NULL, 0, v, &err);
 		break;
 	case 2:
-		if (maa_token_parse(s, size - 1, prov, &j, &err) == 0) {
-			maa_check(&j, jwks, strlen(jwks), prov, zero_hostdata, "00", 0, v);
-			jwt_release(&j);
-		}
+		(void)maa_verify(s, size - 1, jwks, strlen(jwks), prov, zero_hostdata, "00", 0, v,
+				 &err);
 		break;
 	case 3:
-		if (maa_token_parse(hdr_only, strlen(hdr_only), prov, &j, &err) == 0) {
-			maa_check(&j, s, size - 1, prov, zero_hostdata, NULL, 0, v);
-			jwt_release(&j);
-		}
+		(void)maa_verify(hdr_only, strlen(hdr_only), s, size - 1, prov, zero_hostdata, NULL,
+				 0, v, &err);
 		break;
 	case 4:
 		(void)maa_provider_normalize(s, out, &err);
