@@ -22,7 +22,7 @@ const char cmd_verify_usage[] =
     "Attestation and, independently of Microsoft, through AMD's signature on the raw SEV-SNP\n"
     "report. Prints one row per check (expected and seen) and a verdict; docs/verify.md.\n"
     "\n"
-    "  --url URL        the mint: GET URL/v1/attestation/info and URL/v1/attestation\n"
+    "  --url URL        the mint, whose GET URL/v1/attestation gives the MAA token\n"
     "  --token FILE     an MAA token: a bare JWT, or JSON with maa_token or token\n"
     "  --report FILE    an SNP report: 1184 bytes, /attest/raw's or /attest/combined's JSON\n"
     "  --certs FILE     VCEK, ASK, ARK as PEM, in that order (AMD KDS, THIM)\n"
@@ -51,9 +51,9 @@ struct verify {
 	char provider[MAA_PROVIDER_MAX], nonce_hex[129];
 };
 
-/* GET over verified TLS (http.h); anything but 200 fails with one line. */
-static int fetch(const struct verify *o, const char *url, size_t max, char **body, size_t *n,
-		 struct ng_err *err)
+/* GET url over verified TLS (http.h; anything but 200 fails with one line), or read file. */
+static int get(const struct verify *o, const char *url, const char *file, size_t max, char **body,
+	       size_t *n, struct ng_err *err)
 {
 	static const char *const hdrs[] = {"Accept: application/json", NULL};
 	struct http_req rq = {
@@ -61,6 +61,8 @@ static int fetch(const struct verify *o, const char *url, size_t max, char **bod
 	struct http_resp rs;
 	int rc;
 
+	if (file)
+		return read_file_capped(file, max, (uint8_t **)body, n, err);
 	http_resp_init(&rs);
 	if ((rc = http_do(o->http, &rq, &rs, err)) == 0 && rs.status != 200)
 		rc = http_status_err(&rs, err, NG_ENET, url);
@@ -113,55 +115,37 @@ static int bundle_facts(struct verify *o, char *provider, struct verdict *v, str
 	return rc;
 }
 
-static int check_token(const struct verify *o, struct verdict *v, struct ng_err *err)
+static int check(const struct verify *o, struct verdict *v, struct ng_err *err)
 {
 	const char *src = o->opt[URL] ? o->opt[URL] : o->opt[TOKEN];
-	char *body = NULL, *jwks = NULL, u[1024];
-	int ul = (int)strlen(src), rc;
+	char *body = NULL, *jwks = NULL, *certs = NULL, u[1024];
+	int ul = src ? (int)strlen(src) : 0, rc = 0;
 	size_t n = 0, jn = 0;
 
 	while (ul > 0 && src[ul - 1] == '/')
 		ul--;
-	if (o->opt[URL]) {
-		snprintf(u, sizeof(u), "%.*s/v1/attestation/info", ul, src);
-		rc = fetch(o, u, 65536, &body, &n, err);
-		verdict_add(v, "mint.attestation-info", VERDICT_INFO, "", "%s",
-			    rc ? err->msg : body);
-		free(body);
-		snprintf(u, sizeof(u), "%.*s/v1/attestation%s%s", ul, src,
-			 o->opt[NONCE] ? "?nonce=" : "", o->nonce_hex);
-		rc = fetch(o, u, MAA_BODY_MAX, &body, &n, err);
-	} else {
-		rc = read_file_capped(src, MAA_BODY_MAX, (uint8_t **)&body, &n, err);
+	snprintf(u, sizeof(u), "%.*s/v1/attestation%s%s", ul, src ? src : "",
+		 o->opt[NONCE] ? "?nonce=" : "", o->nonce_hex);
+	if (src && (rc = get(o, u, o->opt[TOKEN], MAA_BODY_MAX, &body, &n, err)) == 0) {
+		snprintf(u, sizeof(u), "%s/certs", o->provider);
+		rc = get(o, u, o->opt[JWKS], JWKS_MAX, &jwks, &jn, err);
 	}
-	snprintf(u, sizeof(u), "%s/certs", o->provider);
-	if (rc == 0 && o->opt[JWKS])
-		rc = read_file_capped(o->opt[JWKS], JWKS_MAX, (uint8_t **)&jwks, &jn, err);
-	else if (rc == 0)
-		rc = fetch(o, u, JWKS_MAX, &jwks, &jn, err);
-	if (rc == 0 &&
+	if (src && rc == 0 &&
 	    (rc = maa_verify(body, n, jwks, jn, o->provider, o->hostdata,
 			     o->opt[NONCE] ? o->nonce_hex : NULL, time(NULL), v, err)) < 0)
 		ng_err_prefix(err, rc, "%s", src);
 	free(body);
-	free(jwks);
-	return rc;
-}
-
-static int check_report(const struct verify *o, struct verdict *v, struct ng_err *err)
-{
-	uint8_t *in = NULL;
-	char *certs = NULL;
-	size_t n = 0, cn;
-	int rc = read_file_capped(o->opt[REPORT], 4 * SNP_CHAIN_MAX, &in, &n, err);
-
-	if (rc == 0 && o->opt[CERTS])
-		rc = read_file_capped(o->opt[CERTS], SNP_CHAIN_MAX, (uint8_t **)&certs, &cn, err);
-	if (rc == 0 && (rc = snp_verify(in, n, certs, o->hostdata, o->opt[NONCE] ? o->nonce : NULL,
-					o->nonce_len, v, err)) < 0)
+	body = NULL;
+	if (rc == 0 && o->opt[REPORT] &&
+	    (rc = get(o, NULL, o->opt[REPORT], 4 * SNP_CHAIN_MAX, &body, &n, err)) == 0 &&
+	    (!o->opt[CERTS] ||
+	     (rc = get(o, NULL, o->opt[CERTS], SNP_CHAIN_MAX, &certs, &jn, err)) == 0) &&
+	    (rc = snp_verify((uint8_t *)body, n, certs, o->hostdata,
+			     o->opt[NONCE] ? o->nonce : NULL, o->nonce_len, v, err)) < 0)
 		ng_err_prefix(err, rc, "%s", o->opt[REPORT]);
+	free(body);
+	free(jwks);
 	free(certs);
-	free(in);
 	return rc;
 }
 
@@ -180,8 +164,8 @@ static int parse_args(int argc, char **argv, struct verify *o)
 					   {"threshold", required_argument, 0, NEED},
 					   {"json", no_argument, 0, JSON},
 					   {0, 0, 0, 0}};
-	const char *bad = NULL, **opt = o->opt;
-	int ch, maa;
+	const char **opt = o->opt;
+	int ch, bad = 0, maa, nl;
 
 	optind = 1;
 	o->threshold = 1;
@@ -193,69 +177,61 @@ static int parse_args(int argc, char **argv, struct verify *o)
 		else if (ch == JSON)
 			o->json = 1;
 		else if (ch != NEED || (o->threshold = atoi(optarg)) < 1 || o->threshold > 8)
-			bad = ch == TRUST  ? "at most 8 --trust keys"
-			      : ch == NEED ? "--threshold must be 1..8"
-					   : "unknown option";
+			bad = 1;
 	}
 	o->bundle = optind < argc ? argv[optind++] : NULL;
 	maa = opt[URL] || opt[TOKEN];
-	o->nonce_len = opt[NONCE] ? strlen(opt[NONCE]) / 2 : 0;
-	if (bad || optind < argc)
-		bad = bad ? bad : "unexpected argument";
-	else if (opt[URL] && opt[TOKEN])
-		bad = "give --url or --token, not both";
-	else if (!maa && !opt[REPORT])
-		bad = "nothing to verify: give --url, --token or --report";
-	else if (!o->bundle == !opt[HOSTDATA])
-		bad = "give a BUNDLE or --hostdata HEX";
-	else if (!o->bundle && hex_decode(opt[HOSTDATA], o->hostdata, 32, NULL))
-		bad = "--hostdata: expected 64 hex digits (SHA-256 of the policy)";
-	else if (!o->bundle && maa && !opt[ENDPOINT])
-		bad = "give a BUNDLE or --attestation-endpoint URL";
-	else if (opt[NONCE] && (!o->nonce_len || o->nonce_len > 64 ||
-				hex_decode(opt[NONCE], o->nonce, o->nonce_len, NULL)))
-		bad = "--nonce: expected 2 to 128 hex digits";
-	else if (opt[URL] && strlen(opt[URL]) > 900)
-		bad = "--url: longer than 900 characters";
+	nl = opt[NONCE] ? (int)strlen(opt[NONCE]) / 2 : 0;
+	o->nonce_len = nl > 0 && nl <= 64 ? (size_t)nl : 0;
+	const struct {
+		int bad;
+		const char *why;
+	} rules[] = {
+	    {bad, "unknown option, more than 8 --trust or a --threshold not 1..8"},
+	    {optind < argc, "one BUNDLE at most"},
+	    {opt[URL] && opt[TOKEN], "give --url or --token, not both"},
+	    {!maa && !opt[REPORT], "nothing to verify: give --url, --token or --report"},
+	    {!o->bundle == !opt[HOSTDATA], "give a BUNDLE or --hostdata HEX"},
+	    {!o->bundle && maa && !opt[ENDPOINT], "give a BUNDLE or --attestation-endpoint URL"},
+	    {opt[HOSTDATA] && hex_decode(opt[HOSTDATA], o->hostdata, 32, NULL),
+	     "--hostdata: expected 64 hex digits (SHA-256 of the policy)"},
+	    {opt[NONCE] && (!o->nonce_len || hex_decode(opt[NONCE], o->nonce, o->nonce_len, NULL)),
+	     "--nonce: expected 2 to 128 hex digits"},
+	    {opt[URL] && strlen(opt[URL]) > 900, "--url: longer than 900 characters"}};
+
 	hex_encode(o->nonce, o->nonce_len, o->nonce_hex);
-	return bad ? cli_usage_error("nutapply", "verify", "%s", bad) : 0;
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i].bad)
+			return cli_usage_error("nutapply", "verify", "%s", rules[i].why);
+	return 0;
 }
 
 int cmd_verify(int argc, char **argv)
 {
-	struct verify *o = calloc(1, sizeof(*o));
+	struct verify o = {0};
 	struct verdict v = {cJSON_CreateArray(), 0, 0};
 	struct ng_err err = {{0}};
 	char ep[MAA_PROVIDER_MAX] = "";
-	int rc =
-	    o && v.rows ? parse_args(argc, argv, o) : cli_fail("nutapply verify", NG_ENOMEM, NULL);
-	const char *name = rc == 0 ? o->opt[ENDPOINT] : NULL;
+	int rc = parse_args(argc, argv, &o);
+	const char *name = o.opt[ENDPOINT];
 
-	if (rc != 0) {
-		free(o);
-		cJSON_Delete(v.rows);
-		return rc;
-	}
-	if (o->bundle)
-		rc = bundle_facts(o, ep, &v, &err);
-	if (rc == 0 && (o->opt[URL] || o->opt[TOKEN]) &&
-	    (rc = maa_provider_normalize(name ? name : ep, o->provider, &err)) < 0)
-		ng_err_prefix(&err, rc, "%s", name ? "--attestation-endpoint" : o->bundle);
-	if (rc == 0 && (o->opt[URL] || (o->opt[TOKEN] && !o->opt[JWKS])))
-		rc = http_ctx_new(&(struct http_opts){.ca_file = o->opt[CA_FILE], .budget_s = 60},
-				  &o->http, &err);
-	if (rc == 0 && (o->opt[URL] || o->opt[TOKEN]))
-		rc = check_token(o, &v, &err);
-	if (rc == 0 && o->opt[REPORT])
-		rc = check_report(o, &v, &err);
+	if (rc == 0 && o.bundle)
+		rc = bundle_facts(&o, ep, &v, &err);
+	if (rc == 0 && (o.opt[URL] || o.opt[TOKEN]) &&
+	    (rc = maa_provider_normalize(name ? name : ep, o.provider, &err)) < 0)
+		ng_err_prefix(&err, rc, "%s", name ? "--attestation-endpoint" : o.bundle);
+	if (rc == 0 && (o.opt[URL] || (o.opt[TOKEN] && !o.opt[JWKS])))
+		rc = http_ctx_new(&(struct http_opts){.ca_file = o.opt[CA_FILE], .budget_s = 60},
+				  &o.http, &err);
+	if (rc == 0)
+		rc = check(&o, &v, &err);
 	/* Messages quote hostile values (alg, jku, the mint's detail): one printable line. */
 	for (char *c = err.msg; *c; c++)
 		*c = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
 	if (rc == 0)
-		verdict_print(&v, o->json, stdout);
-	rc = rc < 0 ? cli_fail("nutapply verify", rc, &err) : !verdict_ok(&v);
-	http_ctx_free(o->http);
-	free(o);
+		verdict_print(&v, o.json, stdout);
+	rc = rc > 0 ? rc : rc < 0 ? cli_fail("nutapply verify", rc, &err) : !verdict_ok(&v);
+	http_ctx_free(o.http);
 	cJSON_Delete(v.rows);
 	return rc;
 }
