@@ -146,15 +146,11 @@ const char *snp_pinned_ark(X509 *ark, char fp[65])
 	 * and templates/amd/ keeps them; docs/verify.md says where they were cross-checked. */
 	static const char *const pins[][2] = {
 	    {"Milan", "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd"},
-	    {"Genoa", "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1"},
-	};
-	uint8_t *der = NULL;
-	int n = i2d_X509(ark, &der);
+	    {"Genoa", "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1"}};
+	uint8_t md[32] = {0};
 
-	strcpy(fp, "?");
-	if (n > 0)
-		sha256_hex(der, (size_t)n, fp);
-	OPENSSL_free(der);
+	X509_digest(ark, EVP_sha256(), md, NULL);
+	hex_encode(md, 32, fp);
 	for (int i = 0; i < 2; i++)
 		if (!strcmp(fp, pins[i][1]))
 			return pins[i][0];
@@ -211,35 +207,6 @@ static int report_signed(const uint8_t *rep, X509 *vcek)
 	return ok;
 }
 
-/* The VCEK's extensions (AMD "VCEK Certificate and KDS Interface Specification", table "VCEK
- * Certificate Extensions"): hwID is CHIP_ID, and the boot loader, TEE, SNP firmware and
- * microcode SPLs (DER INTEGERs) are REPORTED_TCB's bytes 0, 1, 6 and 7 (ABI spec, "TCB_VERSION
- * Structure", Milan and Genoa): the VCEK is this chip's at this firmware level. */
-static int vcek_matches(const uint8_t *rep, X509 *vcek)
-{
-	static const char *const oids[] = {"1.3.6.1.4.1.3704.1.4", "1.3.6.1.4.1.3704.1.3.1",
-					   "1.3.6.1.4.1.3704.1.3.2", "1.3.6.1.4.1.3704.1.3.3",
-					   "1.3.6.1.4.1.3704.1.3.8"};
-	static const int at[] = {0, 0x180, 0x181, 0x186, 0x187};
-	int ok = 1;
-
-	for (int i = 0; i < 5; i++) {
-		ASN1_OBJECT *o = OBJ_txt2obj(oids[i], 1);
-		int e = o ? X509_get_ext_by_OBJ(vcek, o, -1) : -1;
-		ASN1_OCTET_STRING *d =
-		    e < 0 ? NULL : X509_EXTENSION_get_data(X509_get_ext(vcek, e));
-		const uint8_t *p = d ? ASN1_STRING_get0_data(d) : NULL;
-		ASN1_INTEGER *ai =
-		    i && p ? d2i_ASN1_INTEGER(NULL, &p, ASN1_STRING_length(d)) : NULL;
-		ok = ok && p &&
-		     (i ? ai && ASN1_INTEGER_get(ai) == rep[at[i]]
-			: ASN1_STRING_length(d) == 64 && !memcmp(p, rep + 0x1A0, 64));
-		ASN1_INTEGER_free(ai);
-		ASN1_OBJECT_free(o);
-	}
-	return ok;
-}
-
 int snp_verify(const uint8_t *in, size_t n, const char *certs, const uint8_t hostdata[32],
 	       const uint8_t *nonce, size_t nonce_len, struct verdict *v, struct ng_err *err)
 {
@@ -278,11 +245,6 @@ int snp_verify(const uint8_t *in, size_t n, const char *certs, const uint8_t hos
 	ok = report_signed(rep, c[0]);
 	verdict_add(v, "snp.signature", ok, "report signed by the VCEK (ECDSA P-384, SHA-384)",
 		    "%s", ok ? "valid" : "invalid");
-	ok = vcek_matches(rep, c[0]);
-	hex_encode(rep + 0x1A0, 8, a);
-	verdict_add(v, "snp.vcek", ok, "VCEK for the report's CHIP_ID and REPORTED_TCB",
-		    "chip %s..., bl=%u tee=%u snp=%u ucode=%u: %s", a, rep[0x180], rep[0x181],
-		    rep[0x186], rep[0x187], ok ? "equal" : "different");
 	hex_encode(hostdata, 32, a);
 	hex_encode(rep + 0xC0, 32, b);
 	verdict_add(v, "snp.hostdata", !strcmp(a, b), a, "%s", b);

@@ -151,22 +151,16 @@ static int check(const struct verify *o, struct verdict *v, struct ng_err *err)
 
 static int parse_args(int argc, char **argv, struct verify *o)
 {
-	static const struct option lo[] = {{"url", required_argument, 0, URL},
-					   {"token", required_argument, 0, TOKEN},
-					   {"report", required_argument, 0, REPORT},
-					   {"certs", required_argument, 0, CERTS},
-					   {"nonce", required_argument, 0, NONCE},
-					   {"hostdata", required_argument, 0, HOSTDATA},
-					   {"attestation-endpoint", required_argument, 0, ENDPOINT},
-					   {"jwks", required_argument, 0, JWKS},
-					   {"ca-file", required_argument, 0, CA_FILE},
-					   {"trust", required_argument, 0, TRUST},
-					   {"threshold", required_argument, 0, NEED},
-					   {"json", no_argument, 0, JSON},
-					   {0, 0, 0, 0}};
+	static const char *const names[] = {
+	    "url",  "token",   "report", "certs",     "nonce", "hostdata", "attestation-endpoint",
+	    "jwks", "ca-file", "trust",	 "threshold", "json"};
+	struct option lo[JSON + 2] = {{0}};
 	const char **opt = o->opt;
 	int ch, bad = 0, maa, nl;
 
+	for (int i = 0; i <= JSON; i++)
+		lo[i] =
+		    (struct option){names[i], i == JSON ? no_argument : required_argument, 0, i};
 	optind = 1;
 	o->threshold = 1;
 	while (!bad && (ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
