@@ -29,8 +29,7 @@ void verdict_add(struct verdict *v, const char *name, int state, const char *exp
 	vsnprintf(val[1], sizeof(val[1]), seen, ap);
 	va_end(ap);
 	snprintf(val[0], sizeof(val[0]), "%s", expected);
-	/* Printable ASCII only: nothing from a token or a mint may move the cursor or forge a row.
-	 */
+	/* Printable ASCII only: no token or mint may move the cursor or forge a row. */
 	for (char *c = val[0]; c < val[2]; c++)
 		*c = !*c || (*c >= 0x20 && *c < 0x7f) ? *c : '?';
 	v->pass += state == VERDICT_PASS;
@@ -126,17 +125,14 @@ static int chain_parse(const char *pem, X509 *c[3], struct ng_err *err)
 	ERR_clear_error();
 	if (k != 3 || (size_t)left != strspn(rest ? rest : "", " \t\r\n"))
 		return ng_errf(err, NG_EINVAL,
-			       "VCEK chain: %d certificates or other data, expected "
-			       "VCEK, ASK, ARK",
-			       k);
+			       "%d certificates or other data, expected VCEK, ASK, ARK", k);
 	for (k = 0; k < 3; k++)
 		if (X509_check_issued(c[k < 2 ? k + 1 : 2], c[k]) != X509_V_OK ||
 		    (k < 2 && X509_check_issued(c[k], c[k]) == X509_V_OK))
-			return ng_errf(
-			    err, NG_EINVAL,
-			    "VCEK chain: certificate %d is not the %s: the chain must be "
-			    "VCEK, ASK, ARK in that order",
-			    k + 1, role[k]);
+			return ng_errf(err, NG_EINVAL,
+				       "certificate %d is not the %s: need VCEK, ASK, "
+				       "ARK in that order",
+				       k + 1, role[k]);
 	return 0;
 }
 
@@ -216,20 +212,14 @@ int snp_verify(const uint8_t *in, size_t n, const char *certs, const uint8_t hos
 	const char *fam;
 	uint64_t policy, vmpl;
 	uint8_t h[64] = {0}, lit[64] = {0};
-	int ok, rc = 0;
+	int ok = report_load(in, n, rep, &chain), rc = 0;
 
-	int loaded = report_load(in, n, rep, &chain);
-
-	hex_encode(rep + 0x1A0, 64, fp); /* CHIP_ID */
-	if (!loaded)
+	if (!ok)
 		rc = ng_errf(err, NG_EINVAL,
 			     "not an SNP report (version 2..5, ECDSA P-384) as 1184 "
 			     "bytes, /attest/raw's or /attest/combined's JSON");
 	else if (!certs && !chain)
-		rc = ng_errf(err, NG_EUSAGE,
-			     "no VCEK chain: pass --certs FILE with the VCEK, ASK and "
-			     "ARK, e.g. from https://kdsintf.amd.com/vcek/v1/Milan/%s",
-			     fp);
+		rc = ng_errf(err, NG_EUSAGE, "no VCEK chain: pass --certs FILE (VCEK, ASK, ARK)");
 	else
 		rc = chain_parse(certs ? certs : chain, c, err);
 	if (rc < 0)
@@ -274,12 +264,10 @@ out:
 int maa_provider_normalize(const char *in, char out[MAA_PROVIDER_MAX], struct ng_err *err)
 {
 	const char *h = strncasecmp(in, "https://", 8) ? in : in + 8;
-	size_t n = strcspn(h, "/");
+	size_t n = strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]");
 
 	/* A host (name or address, with a port) and nothing else: no http://, user info or path. */
-	if ((h == in && strstr(in, "://")) || (h[n] && strcmp(h + n, "/")) || !n ||
-	    n + 9 > MAA_PROVIDER_MAX ||
-	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") < n)
+	if (!n || n + 9 > MAA_PROVIDER_MAX || (h[n] && strcmp(h + n, "/")))
 		return ng_errf(err, NG_EINVAL, "attestation endpoint %.80s: not https://HOST", in);
 	strcpy(out, "https://");
 	for (size_t i = 0; i <= n; i++)
@@ -321,7 +309,7 @@ static const char *signature_error(const char *kid, const char *part, size_t pn,
 	const cJSON *k, *x5c = NULL;
 	const char *id, *why = NULL;
 	uint8_t *der = NULL;
-	const uint8_t *p = NULL;
+	const uint8_t *p;
 	size_t dn = 0;
 	X509 *x = NULL;
 	EVP_PKEY *key;
@@ -337,7 +325,7 @@ static const char *signature_error(const char *kid, const char *part, size_t pn,
 		p = der;
 		x = d2i_X509(NULL, &p, (long)dn);
 	}
-	key = x && p == der + dn ? X509_get0_pubkey(x) : NULL;
+	key = X509_get0_pubkey(x);
 	if (!x5c)
 		why = "no key with the token's kid in the JWKS";
 	else if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key) < 2048)

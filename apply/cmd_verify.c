@@ -26,11 +26,10 @@ const char cmd_verify_usage[] =
     "  --token FILE     an MAA token: a bare JWT, or JSON with maa_token or token\n"
     "  --report FILE    an SNP report: 1184 bytes, /attest/raw's or /attest/combined's JSON\n"
     "  --certs FILE     VCEK, ASK, ARK as PEM, in that order (AMD KDS, THIM)\n"
-    "  --nonce HEX      a fresh challenge (1 to 64 bytes) that the token's x-ms-runtime and\n"
-    "                   the report's REPORT_DATA must carry\n"
+    "  --nonce HEX      1 to 64 fresh bytes the token's x-ms-runtime and REPORT_DATA must carry\n"
     "  --json           the checks as JSON instead of a table\n"
-    "  --trust PUB      a trusted bundle signing key (nutgen keygen's .pub); the bundle then\n"
-    "                   needs --threshold N (default 1) trusted signatures\n"
+    "  --trust PUB      a trusted bundle signing key (nutgen keygen's .pub), of which the\n"
+    "                   bundle needs --threshold N (default 1)\n"
     "  --ca-file FILE   a CA (PEM) added to the system's for HTTPS\n"
     "  --hostdata HEX, --attestation-endpoint URL\n"
     "                   the expected hostdata (64 hex) and MAA provider (https://HOST) without\n"
@@ -105,11 +104,10 @@ static int bundle_facts(struct verify *o, char *provider, struct verdict *v, str
 	} else {
 		memcpy(o->hostdata, pol->sha256, 32);
 		snprintf(provider, MAA_PROVIDER_MAX, "%s", ep ? ep : "");
-		hex_encode(b->file_sha256, 32, hex);
 		verdict_add(v, "bundle", VERDICT_INFO, "",
-			    "sha256 %s, serial %llu, %zu signature(s), %u trusted%s", hex,
-			    (unsigned long long)b->m->serial, b->nsigs, b->trusted_signers,
-			    o->ntrust ? "" : " (no --trust: signers not checked)");
+			    "serial %llu, %u of %zu signatures trusted%s",
+			    (unsigned long long)b->m->serial, b->trusted_signers, b->nsigs,
+			    o->ntrust ? "" : " (no --trust)");
 	}
 	bundle_free(b);
 	return rc;

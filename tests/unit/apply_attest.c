@@ -222,7 +222,7 @@ static void test_evidence_forms(void)
 	CU_ASSERT_EQUAL(snp((uint8_t *)hex, strlen(hex), pem, hd, NULL, 0, &err), 1);
 	/* /attest/raw carries no chain: the error says where to get it. */
 	CU_ASSERT_EQUAL(snp((uint8_t *)hex, strlen(hex), NULL, hd, NULL, 0, &err), NG_EUSAGE);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "kdsintf.amd.com/vcek/v1/Milan/b12164b45a2a2742"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no VCEK chain: pass --certs"));
 	sprintf(js, "{\"evidence\":\"%s\",\"endorsements\":\"%s\"}", ev, en);
 	CU_ASSERT_EQUAL(snp((uint8_t *)js, strlen(js), NULL, hd, NULL, 0, &err), 1);
 	free(hex);
