@@ -48,12 +48,9 @@ void verdict_print(const struct verdict *v, int json, FILE *f)
 	const cJSON *r;
 	struct buf out;
 
-	cJSON_ArrayForEach(r, (json ? NULL : v->rows))
-	{
-		const char *st = json_path_str(r, "status");
-		fprintf(f,
-			st && !strcmp(st, "info") ? "%-4s  %-24s %.0s%s\n"
-						  : "%-4s  %-24s expected %s, seen %s\n",
+	for (r = json ? NULL : cJSON_GetArrayItem(v->rows, 0); r; r = r->next) {
+		const char *st = json_path_str(r, "status"), *info = "%-4s  %-24s %.0s%s\n";
+		fprintf(f, st && !strcmp(st, "info") ? info : "%-4s  %-24s expected %s, seen %s\n",
 			st, json_path_str(r, "check"), json_path_str(r, "expected"),
 			json_path_str(r, "seen"));
 	}
@@ -130,8 +127,8 @@ static int chain_parse(const char *pem, X509 *c[3], struct ng_err *err)
 		if (X509_check_issued(c[k < 2 ? k + 1 : 2], c[k]) != X509_V_OK ||
 		    (k < 2 && X509_check_issued(c[k], c[k]) == X509_V_OK))
 			return ng_errf(err, NG_EINVAL,
-				       "certificate %d is not the %s: need VCEK, ASK, "
-				       "ARK in that order",
+				       "certificate %d is not the %s: VCEK, ASK, ARK "
+				       "in that order",
 				       k + 1, role[k]);
 	return 0;
 }
@@ -207,17 +204,16 @@ int snp_verify(const uint8_t *in, size_t n, const char *certs, const uint8_t hos
 	       const uint8_t *nonce, size_t nonce_len, struct verdict *v, struct ng_err *err)
 {
 	uint8_t rep[SNP_REPORT_LEN] = {0};
-	char *chain = NULL, fp[129], a[160], b[160];
+	char *chain = NULL, fp[65], a[160], b[160];
 	X509 *c[3] = {0};
 	const char *fam;
-	uint64_t policy, vmpl;
 	uint8_t h[64] = {0}, lit[64] = {0};
 	int ok = report_load(in, n, rep, &chain), rc = 0;
 
 	if (!ok)
 		rc = ng_errf(err, NG_EINVAL,
-			     "not an SNP report (version 2..5, ECDSA P-384) as 1184 "
-			     "bytes, /attest/raw's or /attest/combined's JSON");
+			     "not an SNP report (v2..5, ECDSA P-384), raw or as "
+			     "/attest/raw or /attest/combined give it");
 	else if (!certs && !chain)
 		rc = ng_errf(err, NG_EUSAGE, "no VCEK chain: pass --certs FILE (VCEK, ASK, ARK)");
 	else
@@ -225,8 +221,6 @@ int snp_verify(const uint8_t *in, size_t n, const char *certs, const uint8_t hos
 	if (rc < 0)
 		goto out;
 	fam = snp_pinned_ark(c[2], fp);
-	policy = le(rep, 0x08, 8);
-	vmpl = le(rep, 0x30, 4);
 	verdict_add(v, "snp.ark", fam != NULL, "an AMD root pinned in nutapply (Milan, Genoa)",
 		    "%s sha256:%s", fam ? fam : "unknown root", fp);
 	ok = chain_verified(c, fam != NULL, a, sizeof(a));
@@ -238,10 +232,10 @@ int snp_verify(const uint8_t *in, size_t n, const char *certs, const uint8_t hos
 	hex_encode(hostdata, 32, a);
 	hex_encode(rep + 0xC0, 32, b);
 	verdict_add(v, "snp.hostdata", !strcmp(a, b), a, "%s", b);
-	verdict_add(v, "snp.vmpl", !vmpl, "0", "%u", (unsigned)vmpl);
-	ok = !(policy & 1ULL << 19); /* guest policy DEBUG: the hypervisor may read the guest */
-	verdict_add(v, "snp.debug", ok, "policy bit 19 (DEBUG) clear", "policy 0x%llx",
-		    (unsigned long long)policy);
+	verdict_add(v, "snp.vmpl", !le(rep, 0x30, 4), "0", "%u", (unsigned)le(rep, 0x30, 4));
+	/* Guest policy bit 19, DEBUG: the hypervisor may read the guest's memory. */
+	verdict_add(v, "snp.debug", !(rep[0x0A] & 0x08), "policy bit 19 (DEBUG) clear",
+		    "policy 0x%llx", (unsigned long long)le(rep, 0x08, 8));
 	if (nonce) {
 		/* The SKR sidecar's /attest/raw puts SHA-256(runtime_data) in REPORT_DATA's first
 		 * half; other tools put the nonce itself, zero padded. */
@@ -315,11 +309,9 @@ static const char *signature_error(const char *kid, const char *part, size_t pn,
 	EVP_PKEY *key;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 
-	cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(o, "keys"))
-	{
+	for (k = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "keys"), 0); k; k = k->next)
 		if (kid && (id = json_path_str(k, "kid")) && !strcmp(id, kid))
 			x5c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(k, "x5c"), 0);
-	}
 	if (cJSON_IsString(x5c) &&
 	    !base64_decode(x5c->valuestring, strlen(x5c->valuestring), &der, &dn, NULL)) {
 		p = der;

@@ -153,12 +153,11 @@ static int parse_args(int argc, char **argv, struct verify *o)
 	    "url",  "token",   "report", "certs",     "nonce", "hostdata", "attestation-endpoint",
 	    "jwks", "ca-file", "trust",	 "threshold", "json"};
 	struct option lo[JSON + 2] = {{0}};
-	const char **opt = o->opt;
-	int ch, bad = 0, maa, nl;
+	const char **opt = o->opt, *why;
+	int ch, bad = 0, maa;
 
-	for (int i = 0; i <= JSON; i++)
-		lo[i] =
-		    (struct option){names[i], i == JSON ? no_argument : required_argument, 0, i};
+	for (int i = 0; i <= JSON; i++) /* all but --json take a value */
+		lo[i] = (struct option){names[i], i < JSON ? required_argument : no_argument, 0, i};
 	optind = 1;
 	o->threshold = 1;
 	while (!bad && (ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -173,29 +172,22 @@ static int parse_args(int argc, char **argv, struct verify *o)
 	}
 	o->bundle = optind < argc ? argv[optind++] : NULL;
 	maa = opt[URL] || opt[TOKEN];
-	nl = opt[NONCE] ? (int)strlen(opt[NONCE]) / 2 : 0;
-	o->nonce_len = nl > 0 && nl <= 64 ? (size_t)nl : 0;
-	const struct {
-		int bad;
-		const char *why;
-	} rules[] = {
-	    {bad, "unknown option, more than 8 --trust or a --threshold not 1..8"},
-	    {optind < argc, "one BUNDLE at most"},
-	    {opt[URL] && opt[TOKEN], "give --url or --token, not both"},
-	    {!maa && !opt[REPORT], "nothing to verify: give --url, --token or --report"},
-	    {!o->bundle == !opt[HOSTDATA], "give a BUNDLE or --hostdata HEX"},
-	    {!o->bundle && maa && !opt[ENDPOINT], "give a BUNDLE or --attestation-endpoint URL"},
-	    {opt[HOSTDATA] && hex_decode(opt[HOSTDATA], o->hostdata, 32, NULL),
-	     "--hostdata: expected 64 hex digits (SHA-256 of the policy)"},
-	    {opt[NONCE] && (!o->nonce_len || hex_decode(opt[NONCE], o->nonce, o->nonce_len, NULL)),
-	     "--nonce: expected 2 to 128 hex digits"},
-	    {opt[URL] && strlen(opt[URL]) > 900, "--url: longer than 900 characters"}};
-
+	o->nonce_len = opt[NONCE] && strlen(opt[NONCE]) <= 128 ? strlen(opt[NONCE]) / 2 : 0;
+	why =
+	    bad			     ? "unknown option, over 8 --trust or --threshold not 1..8"
+	    : optind < argc	     ? "one BUNDLE at most"
+	    : opt[URL] && opt[TOKEN] ? "give --url or --token, not both"
+	    : !maa && !opt[REPORT]   ? "nothing to verify: give --url, --token or --report"
+	    : !o->bundle == !opt[HOSTDATA]	  ? "give a BUNDLE or --hostdata HEX"
+	    : !o->bundle && maa && !opt[ENDPOINT] ? "give a BUNDLE or --attestation-endpoint URL"
+	    : opt[HOSTDATA] && hex_decode(opt[HOSTDATA], o->hostdata, 32, NULL)
+		? "--hostdata: expected 64 hex digits (SHA-256 of the policy)"
+	    : opt[NONCE] && (!o->nonce_len || hex_decode(opt[NONCE], o->nonce, o->nonce_len, NULL))
+		? "--nonce: expected 2 to 128 hex digits"
+	    : opt[URL] && strlen(opt[URL]) > 900 ? "--url: longer than 900 characters"
+						 : NULL;
 	hex_encode(o->nonce, o->nonce_len, o->nonce_hex);
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
-		if (rules[i].bad)
-			return cli_usage_error("nutapply", "verify", "%s", rules[i].why);
-	return 0;
+	return why ? cli_usage_error("nutapply", "verify", "%s", why) : 0;
 }
 
 int cmd_verify(int argc, char **argv)
