@@ -159,7 +159,7 @@ static int chain_verified(X509 *c[3], int pinned, char *why, size_t n)
 	STACK_OF(X509) *mid = sk_X509_new_null();
 	int ok = 0;
 
-	snprintf(why, n, "out of memory");
+	snprintf(why, n, "no memory");
 	if (st && ctx && mid && sk_X509_push(mid, c[1]) &&
 	    (!pinned || X509_STORE_add_cert(st, c[2])) && X509_STORE_CTX_init(ctx, st, c[0], mid)) {
 		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CHECK_SS_SIGNATURE);
@@ -236,7 +236,7 @@ int snp_verify(const uint8_t *in, size_t n, const char *certs, const uint8_t hos
 	/* Guest policy bit 19, DEBUG: the hypervisor may read the guest's memory. */
 	verdict_add(v, "snp.debug", !(rep[0x0A] & 0x08), "policy bit 19 (DEBUG) clear",
 		    "policy 0x%llx", (unsigned long long)le(rep, 0x08, 8));
-	if (nonce) {
+	if (nonce_len) {
 		/* The SKR sidecar's /attest/raw puts SHA-256(runtime_data) in REPORT_DATA's first
 		 * half; other tools put the nonce itself, zero padded. */
 		sha256(nonce, nonce_len, h);
@@ -283,8 +283,8 @@ static int jwt_part(const char *p, size_t n, const char *what, cJSON **out, stru
 	*out = cJSON_ParseWithLengthOpts((const char *)raw, len, &end, 0);
 	if (!cJSON_IsObject(*out) || end != (const char *)raw + len ||
 	    cJSON_GetArraySize(*out) > 512)
-		rc = ng_errf(err, NG_EINVAL,
-			     "token %s is not one JSON object of 512 members at most", what);
+		rc = ng_errf(err, NG_EINVAL, "token %s is not a JSON object of <= 512 members",
+			     what);
 	for (const cJSON *a = rc ? NULL : (*out)->child; a && rc == 0; a = a->next)
 		for (const cJSON *b = a->next; b && rc == 0; b = b->next)
 			if (!strcmp(a->string, b->string))
@@ -361,8 +361,7 @@ int maa_verify(const char *body, size_t n, const char *jwks, size_t jwks_len, co
 		n--;
 	if (n && *t == '{') {
 		o = cJSON_ParseWithLength(t, n);
-		why = json_path_str(o, "detail") ? json_path_str(o, "detail")
-						 : json_path_str(o, "error");
+		why = json_path_str(o, json_path_str(o, "detail") ? "detail" : "error");
 		if (!(t = json_path_str(o, "maa_token")) && !(t = json_path_str(o, "token")))
 			rc = ng_errf(err, NG_EINVAL, "answer has no maa_token%s%.120s",
 				     why ? ": the mint says: " : "", why ? why : "");
@@ -375,15 +374,13 @@ int maa_verify(const char *body, size_t n, const char *jwks, size_t jwks_len, co
 	d1 = rc ? NULL : memchr(t, '.', n);
 	d2 = d1 ? memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - t)) : NULL;
 	if (rc == 0 && (!d2 || memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - t))))
-		rc = ng_errf(err, NG_EINVAL,
-			     "token is not a signed compact JWS (header.payload.signature)");
+		rc = ng_errf(err, NG_EINVAL, "token is not a compact JWS (header.payload.sig)");
 	if (rc == 0)
 		rc = jwt_part(t, (size_t)(d1 - t), "header", &hdr, err);
 	alg = json_path_str(hdr, "alg");
 	jku = json_path_str(hdr, "jku");
 	if (rc == 0 && (!alg || strcmp(alg, "RS256")))
-		rc = ng_errf(err, NG_EVERIFY,
-			     "token alg \"%.20s\" refused: only RS256 (MAA) is accepted",
+		rc = ng_errf(err, NG_EVERIFY, "token alg \"%.20s\" refused: MAA signs with RS256",
 			     alg ? alg : "(missing)");
 	else if (rc == 0 && (cJSON_HasObjectItem(hdr, "crit") || d2 + 1 == t + n))
 		rc = ng_errf(err, NG_EINVAL, "token has crit or no signature: not an MAA token");
@@ -416,7 +413,7 @@ int maa_verify(const char *body, size_t n, const char *jwks, size_t jwks_len, co
 		verdict_add(v, claims[i][0], ok, claims[i][2], "%s", s);
 		cJSON_free(txt);
 	}
-	if (nonce_hex) {
+	if (*nonce_hex) {
 		/* The nonce as a whole JSON string anywhere in the runtime data. */
 		txt = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(pl, "x-ms-runtime"));
 		snprintf(q, sizeof(q), "\"%s\"", nonce_hex);

@@ -13,8 +13,7 @@
 
 #include "../bundle-format/err.h"
 
-/* One row per check: {"check","expected","seen","status"}; the state is a check's boolean
- * result (0 fails, 1 passes) or VERDICT_INFO, which never fails. */
+/* Rows {"check","expected","seen","status"}; state: a check's result (0 fail, 1 pass) or INFO. */
 enum { VERDICT_FAIL, VERDICT_PASS, VERDICT_INFO };
 struct verdict {
 	cJSON *rows; /* an array the caller creates and deletes */
@@ -29,10 +28,9 @@ void verdict_print(const struct verdict *v, int json, FILE *f);
 #define SNP_REPORT_LEN 1184
 #define SNP_CHAIN_MAX  65536 /* bytes of PEM; the three certificates are ~6.5 KiB */
 
-/* The report in 1184 raw bytes, /attest/raw's {"report":hex} or /attest/combined's
- * {"evidence","endorsements"} (versions 2..5, ECDSA P-384) with its VCEK chain: certs (VCEK,
- * ASK, ARK as PEM, in that order, nothing after), else the endorsements. Anything else is
- * refused; else the snp.* rows are added. nonce (1..64 bytes) may be NULL. */
+/* Refuses what is not a report (1184 bytes, /attest/raw's {"report":hex} or /attest/combined's
+ * {"evidence","endorsements"}) with its VCEK chain (certs, else the endorsements: VCEK, ASK, ARK
+ * as PEM, in that order); else adds the snp.* rows. nonce_len 0: no nonce, else 1..64. */
 int snp_verify(const uint8_t *in, size_t n, const char *certs, const uint8_t hostdata[32],
 	       const uint8_t *nonce, size_t nonce_len, struct verdict *v, struct ng_err *err);
 /* "Milan" or "Genoa" when ark is that pinned AMD root, else NULL; fp: its SHA-256 (hex). */
@@ -46,8 +44,8 @@ const char *snp_pinned_ark(X509 *ark, char fp[65]);
 /* "host", "https://host" or "https://host/" to "https://host" (lowercase); others refused. */
 int maa_provider_normalize(const char *in, char out[MAA_PROVIDER_MAX], struct ng_err *err);
 /* The token in the mint's {"maa_token"}, the SKR sidecar's {"token"} or a bare JWT, refused
- * unless RS256 without duplicate members, crit, or a jku off the provider's origin; else the
- * maa.* rows are added, its signature checked with the key of its kid in jwks. */
+ * unless RS256 without duplicate members, crit, or a jku off the provider's origin; else adds
+ * the maa.* rows, the signature checked with its kid's key in jwks. nonce_hex "": none. */
 int maa_verify(const char *body, size_t n, const char *jwks, size_t jwks_len, const char *provider,
 	       const uint8_t hostdata[32], const char *nonce_hex, time_t now, struct verdict *v,
 	       struct ng_err *err);

@@ -54,9 +54,7 @@ struct verify {
 static int get(const struct verify *o, const char *url, const char *file, size_t max, char **body,
 	       size_t *n, struct ng_err *err)
 {
-	static const char *const hdrs[] = {"Accept: application/json", NULL};
-	struct http_req rq = {
-	    .method = "GET", .url = url, .headers = hdrs, .idempotent = 1, .max_response = max};
+	struct http_req rq = {.method = "GET", .url = url, .idempotent = 1, .max_response = max};
 	struct http_resp rs;
 	int rc;
 
@@ -97,9 +95,7 @@ static int bundle_facts(struct verify *o, char *provider, struct verdict *v, str
 	hex_encode(pol ? pol->sha256 : o->hostdata, 32, hex);
 	if (!pol || !hd || strcmp(hd, hex) ||
 	    (txt && (!txt->data || strncmp((char *)txt->data, hex, 64)))) {
-		rc = ng_errf(err, NG_EVERIFY,
-			     "%s: no policy.rego, or policy.hostdata or hostdata.txt differs from "
-			     "SHA-256 of policy.rego: rebuild the bundle",
+		rc = ng_errf(err, NG_EVERIFY, "%s: hostdata differs from SHA-256 of policy.rego",
 			     o->bundle);
 	} else {
 		memcpy(o->hostdata, pol->sha256, 32);
@@ -129,8 +125,8 @@ static int check(const struct verify *o, struct verdict *v, struct ng_err *err)
 		rc = get(o, u, o->opt[JWKS], JWKS_MAX, &jwks, &jn, err);
 	}
 	if (src && rc == 0 &&
-	    (rc = maa_verify(body, n, jwks, jn, o->provider, o->hostdata,
-			     o->opt[NONCE] ? o->nonce_hex : NULL, time(NULL), v, err)) < 0)
+	    (rc = maa_verify(body, n, jwks, jn, o->provider, o->hostdata, o->nonce_hex, time(NULL),
+			     v, err)) < 0)
 		ng_err_prefix(err, rc, "%s", src);
 	free(body);
 	body = NULL;
@@ -138,8 +134,8 @@ static int check(const struct verify *o, struct verdict *v, struct ng_err *err)
 	    (rc = get(o, NULL, o->opt[REPORT], 4 * SNP_CHAIN_MAX, &body, &n, err)) == 0 &&
 	    (!o->opt[CERTS] ||
 	     (rc = get(o, NULL, o->opt[CERTS], SNP_CHAIN_MAX, &certs, &jn, err)) == 0) &&
-	    (rc = snp_verify((uint8_t *)body, n, certs, o->hostdata,
-			     o->opt[NONCE] ? o->nonce : NULL, o->nonce_len, v, err)) < 0)
+	    (rc = snp_verify((uint8_t *)body, n, certs, o->hostdata, o->nonce, o->nonce_len, v,
+			     err)) < 0)
 		ng_err_prefix(err, rc, "%s", o->opt[REPORT]);
 	free(body);
 	free(jwks);

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				 &err);
 		break;
 	case 3:
-		(void)maa_verify(hdr_only, strlen(hdr_only), s, size - 1, prov, zero_hostdata, NULL,
+		(void)maa_verify(hdr_only, strlen(hdr_only), s, size - 1, prov, zero_hostdata, "",
 				 0, v, &err);
 		break;
 	case 4:

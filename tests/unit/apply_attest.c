@@ -286,7 +286,7 @@ static int maa(const char *answer, const char *provider, struct ng_err *err)
 {
 	static const uint8_t hd[32];
 	struct verdict v = {cJSON_CreateArray(), 0, 0};
-	int rc = maa_verify(answer, strlen(answer), "{}", 2, provider, hd, NULL, 0, &v, err);
+	int rc = maa_verify(answer, strlen(answer), "{}", 2, provider, hd, "", 0, &v, err);
 
 	CU_ASSERT(rc < 0 || (v.fail > 0 && !verdict_ok(&v)));
 	cJSON_Delete(v.rows);
