@@ -337,7 +337,7 @@ static const char *signature_error(const char *kid, const char *part, size_t pn,
 /* RFC 7515 compact serialization, RS256 only (RFC 7518 §3.3): `none` and HMAC never reach a
  * verifier; an unknown crit must be refused. The keys come from the provider we were told to
  * trust: a jku anywhere else is an attempt to supply them with the token. */
-int maa_verify(const char *body, size_t n, const char *jwks, size_t jwks_len, const char *provider,
+int maa_verify(const char *body, size_t n, const char *jwks, size_t jwks_n, const char *provider,
 	       const uint8_t hostdata[32], const char *nonce_hex, time_t now, struct verdict *v,
 	       struct ng_err *err)
 {
@@ -393,8 +393,7 @@ int maa_verify(const char *body, size_t n, const char *jwks, size_t jwks_len, co
 		rc = base64url_decode(d2 + 1, n - (size_t)(d2 + 1 - t), &sig, &sn, err);
 	if (rc < 0)
 		goto out;
-	why = signature_error(json_path_str(hdr, "kid"), t, (size_t)(d2 - t), sig, sn, jwks,
-			      jwks_len);
+	why = signature_error(json_path_str(hdr, "kid"), t, d2 - t, sig, sn, jwks, jwks_n);
 	nbf = cJSON_GetObjectItemCaseSensitive(pl, "nbf");
 	exp = cJSON_GetObjectItemCaseSensitive(pl, "exp");
 	hex_encode(hostdata, 32, hd);

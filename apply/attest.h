@@ -46,7 +46,7 @@ int maa_provider_normalize(const char *in, char out[MAA_PROVIDER_MAX], struct ng
 /* The token in the mint's {"maa_token"}, the SKR sidecar's {"token"} or a bare JWT, refused
  * unless RS256 without duplicate members, crit, or a jku off the provider's origin; else adds
  * the maa.* rows, the signature checked with its kid's key in jwks. nonce_hex "": none. */
-int maa_verify(const char *body, size_t n, const char *jwks, size_t jwks_len, const char *provider,
+int maa_verify(const char *body, size_t n, const char *jwks, size_t jwks_n, const char *provider,
 	       const uint8_t hostdata[32], const char *nonce_hex, time_t now, struct verdict *v,
 	       struct ng_err *err);
 

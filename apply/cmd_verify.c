@@ -76,8 +76,8 @@ static int bundle_facts(struct verify *o, char *provider, struct verdict *v, str
 {
 	uint8_t keys[8][SIGKEY_PUB_LEN];
 	struct bundle_read_opts ro = {.trusted = (const uint8_t(*)[SIGKEY_PUB_LEN])keys,
-				      .ntrusted = (size_t)o->ntrust,
-				      .threshold = (unsigned)(o->ntrust ? o->threshold : 0)};
+				      .ntrusted = o->ntrust,
+				      .threshold = o->ntrust ? o->threshold : 0};
 	const struct bundle_member *pol, *txt;
 	const char *hd, *ep;
 	struct bundle *b = NULL;
@@ -112,7 +112,7 @@ static int bundle_facts(struct verify *o, char *provider, struct verdict *v, str
 static int check(const struct verify *o, struct verdict *v, struct ng_err *err)
 {
 	const char *src = o->opt[URL] ? o->opt[URL] : o->opt[TOKEN];
-	char *body = NULL, *jwks = NULL, *certs = NULL, u[1024];
+	char *body = NULL, *jwks = NULL, *rep = NULL, *certs = NULL, u[1024];
 	int ul = src ? (int)strlen(src) : 0, rc = 0;
 	size_t n = 0, jn = 0;
 
@@ -128,17 +128,16 @@ static int check(const struct verify *o, struct verdict *v, struct ng_err *err)
 	    (rc = maa_verify(body, n, jwks, jn, o->provider, o->hostdata, o->nonce_hex, time(NULL),
 			     v, err)) < 0)
 		ng_err_prefix(err, rc, "%s", src);
-	free(body);
-	body = NULL;
 	if (rc == 0 && o->opt[REPORT] &&
-	    (rc = get(o, NULL, o->opt[REPORT], 4 * SNP_CHAIN_MAX, &body, &n, err)) == 0 &&
+	    (rc = get(o, NULL, o->opt[REPORT], 4 * SNP_CHAIN_MAX, &rep, &n, err)) == 0 &&
 	    (!o->opt[CERTS] ||
 	     (rc = get(o, NULL, o->opt[CERTS], SNP_CHAIN_MAX, &certs, &jn, err)) == 0) &&
-	    (rc = snp_verify((uint8_t *)body, n, certs, o->hostdata, o->nonce, o->nonce_len, v,
+	    (rc = snp_verify((uint8_t *)rep, n, certs, o->hostdata, o->nonce, o->nonce_len, v,
 			     err)) < 0)
 		ng_err_prefix(err, rc, "%s", o->opt[REPORT]);
 	free(body);
 	free(jwks);
+	free(rep);
 	free(certs);
 	return rc;
 }
@@ -155,7 +154,6 @@ static int parse_args(int argc, char **argv, struct verify *o)
 	for (int i = 0; i <= JSON; i++) /* all but --json take a value */
 		lo[i] = (struct option){names[i], i < JSON ? required_argument : no_argument, 0, i};
 	optind = 1;
-	o->threshold = 1;
 	while (!bad && (ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch >= 0 && ch < TRUST)
 			opt[ch] = optarg;
@@ -188,7 +186,7 @@ static int parse_args(int argc, char **argv, struct verify *o)
 
 int cmd_verify(int argc, char **argv)
 {
-	struct verify o = {0};
+	struct verify o = {.threshold = 1};
 	struct verdict v = {cJSON_CreateArray(), 0, 0};
 	struct ng_err err = {{0}};
 	char ep[MAA_PROVIDER_MAX] = "";
