@@ -30,7 +30,7 @@ void verdict_add(struct verdict *v, const char *name, int state, const char *exp
 	va_end(ap);
 	snprintf(val[0], sizeof(val[0]), "%s", expected);
 	/* Printable ASCII only: no token or mint may move the cursor or forge a row. */
-	for (char *c = val[0]; c < val[2]; c++)
+	for (char *c = val[0]; c < val[0] + sizeof(val); c++)
 		*c = !*c || (*c >= 0x20 && *c < 0x7f) ? *c : '?';
 	v->pass += state == VERDICT_PASS;
 	v->fail += state == VERDICT_FAIL;
