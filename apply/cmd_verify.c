@@ -172,7 +172,7 @@ static int parse_args(int argc, char **argv, struct verify *o)
 	    : optind < argc	     ? "one BUNDLE at most"
 	    : opt[URL] && opt[TOKEN] ? "give --url or --token, not both"
 	    : !maa && !opt[REPORT]   ? "nothing to verify: give --url, --token or --report"
-	    : !o->bundle == !opt[HOSTDATA]	  ? "give a BUNDLE or --hostdata HEX"
+	    : !o->bundle == !opt[HOSTDATA]	  ? "give either a BUNDLE or --hostdata HEX"
 	    : !o->bundle && maa && !opt[ENDPOINT] ? "give a BUNDLE or --attestation-endpoint URL"
 	    : opt[HOSTDATA] && hex_decode(opt[HOSTDATA], o->hostdata, 32, NULL)
 		? "--hostdata: expected 64 hex digits (SHA-256 of the policy)"
