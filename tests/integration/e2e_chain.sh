@@ -108,7 +108,6 @@ BLOBPATH=${BLOB#"$AZ_URL"/}
 # --- 2. apply -----------------------------------------------------------------
 # The storage container exists before apply (what `nutapply infra up` makes).
 az_oracle mkcontainer "${BLOBPATH%%/*}"
-AZCOMMON="--cloud-file $T/cloud.json --ca-file $FAKEAZURE_CA"
 cat "$FAKEAZURE_CA" "$AZ_CA" >cas.pem
 export NUTAPPLY_REGISTRY_PASSWORD="regpw-$$"
 # The real link: nutapply apply of the bundle nutgen build made, unchanged.
@@ -143,6 +142,17 @@ cmp -s blob.img b/encfs.img || fail "the blob read back differs from the bundle'
 cryptsetup luksDump --dump-json-metadata blob.img >hdr.json || fail "luksDump refused the blob"
 MARKER=/.persist-sentinel
 
+# set_release_policy FILE: FILE becomes the release policy of the current version of the
+# vault's key $KID, through Key Vault's Update Key (PATCH, api-version 7.4) as the stand-in
+# enforces it; the vault then evaluates releases against it.
+set_release_policy() {
+	data=$(base64 -w0 <"$1" | tr '+/' '-_' | tr -d '=')
+	curl -sS --fail-with-body --cacert "$FAKEAZURE_CA" -X PATCH -H 'Content-Type: application/json' \
+		-H "Authorization: Bearer $(fakeazure_token https://vault.azure.net)" \
+		--data-binary "{\"release_policy\":{\"contentType\":\"application/json; charset=utf-8\",\"data\":\"$data\"}}" \
+		"$FAKEAZURE_VAULT/keys/$KID?api-version=7.4" >/dev/null
+}
+
 # flip_hex HEX: the same hex with its last digit changed.
 flip_hex() {
 	printf '%s' "$1" | sed 's/.$//'
@@ -160,8 +170,7 @@ chain() {
 		# The stored release policy names another hostdata (the rest as
 		# the bundle's): the vault must then refuse the bundle's group.
 		sed "s/$HD/$(printf '%064d' 7)/" b/release-policy.json >other-policy.json
-		"$NUTAPPLY" key apply -q $AZCOMMON --vault "$FAKEAZURE_VAULT" --name "$KID" \
-			--key b/key-byok.json --policy other-policy.json >/dev/null || fail "key apply (policy break)"
+		set_release_policy other-policy.json || fail "setting the policy break in the vault"
 	fi
 	# Released by the stand-in's Key Vault against its stored policy for a
 	# token of the stand-in's MAA carrying the bundle's hostdata; the
@@ -201,8 +210,7 @@ PYEOF
 		fi
 	fi
 	if [ "$brk" = policy ]; then
-		"$NUTAPPLY" key apply -q $AZCOMMON --vault "$FAKEAZURE_VAULT" --name "$KID" \
-			--key b/key-byok.json --policy b/release-policy.json >/dev/null || fail "key apply (restore)"
+		set_release_policy b/release-policy.json || fail "restoring the bundle's policy in the vault"
 	fi
 }
 
