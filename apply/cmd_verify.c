@@ -54,7 +54,8 @@ struct verify {
 static int get(const struct verify *o, const char *url, const char *file, size_t max, char **body,
 	       size_t *n, struct ng_err *err)
 {
-	struct http_req rq = {.method = "GET", .url = url, .idempotent = 1, .max_response = max};
+	struct http_req rq = {
+	    .method = "GET", .url = url, .idempotent = 1, .max_response = max, .budget_s = 60};
 	struct http_resp rs;
 	int rc;
 
@@ -199,8 +200,7 @@ int cmd_verify(int argc, char **argv)
 	    (rc = maa_provider_normalize(name ? name : ep, o.provider, &err)) < 0)
 		ng_err_prefix(&err, rc, "%s", name ? "--attestation-endpoint" : o.bundle);
 	if (rc == 0 && (o.opt[URL] || (o.opt[TOKEN] && !o.opt[JWKS])))
-		rc = http_ctx_new(&(struct http_opts){.ca_file = o.opt[CA_FILE], .budget_s = 60},
-				  &o.http, &err);
+		rc = http_ctx_new(&(struct http_opts){.ca_file = o.opt[CA_FILE]}, &o.http, &err);
 	if (rc == 0)
 		rc = check(&o, &v, &err);
 	/* Messages quote hostile values (alg, jku, the mint's detail): one printable line. */
