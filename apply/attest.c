@@ -200,6 +200,57 @@ static int report_signed(const uint8_t *rep, X509 *vcek)
 	return ok;
 }
 
+/* A VCEK extension's contents (AMD "VCEK Certificate and KDS Interface Specification", Table 8:
+ * 1.3.6.1.4.1.3704.1.3.{1,2,3,8} bl/tee/snp/ucode SPL as DER INTEGERs, 1.3.6.1.4.1.3704.1.4 the
+ * hwID, 64 raw bytes). The VCEK is derived from the chip and its TCB: a report is only as good
+ * as the TCB its VCEK was issued for, so both must equal the report's. */
+static int vcek_ext(X509 *x, const char *oid, const uint8_t **p)
+{
+	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+	int i = o ? X509_get_ext_by_OBJ(x, o, -1) : -1;
+	ASN1_OCTET_STRING *d = i < 0 ? NULL : X509_EXTENSION_get_data(X509_get_ext(x, i));
+
+	ASN1_OBJECT_free(o);
+	*p = d ? ASN1_STRING_get0_data(d) : NULL;
+	return d ? ASN1_STRING_length(d) : -1;
+}
+
+static int vcek_spl(X509 *x, int arc)
+{
+	char oid[40];
+	const uint8_t *p;
+	ASN1_INTEGER *ai;
+	long v = -1;
+	int len;
+
+	snprintf(oid, sizeof(oid), "1.3.6.1.4.1.3704.1.3.%d", arc);
+	if ((len = vcek_ext(x, oid, &p)) > 0 && (ai = d2i_ASN1_INTEGER(NULL, &p, len))) {
+		v = ASN1_INTEGER_get(ai);
+		ASN1_INTEGER_free(ai);
+	}
+	return v >= 0 && v <= 255 ? (int)v : -1;
+}
+
+/* REPORTED_TCB (0x180) against the VCEK's SPLs; TCB_VERSION bytes 0 boot loader, 1 TEE, 6 SNP,
+ * 7 microcode (SEV-SNP ABI, "TCB_VERSION Structure"); CHIP_ID (0x1A0) against its hwID. */
+static void vcek_binding(const uint8_t *rep, X509 *vcek, struct verdict *v)
+{
+	static const int arc[4] = {1, 2, 3, 8}, byte[4] = {0, 1, 6, 7};
+	const uint8_t *hw = NULL;
+	int spl[4], same = 1;
+	char chip[129];
+
+	for (int i = 0; i < 4; i++)
+		same &= (spl[i] = vcek_spl(vcek, arc[i])) == rep[0x180 + byte[i]];
+	verdict_add(v, "snp.vcek-tcb", same, "VCEK issued for the report's REPORTED_TCB",
+		    "report bl=%u tee=%u snp=%u ucode=%u, VCEK %d/%d/%d/%d", rep[0x180], rep[0x181],
+		    rep[0x186], rep[0x187], spl[0], spl[1], spl[2], spl[3]);
+	same = vcek_ext(vcek, "1.3.6.1.4.1.3704.1.4", &hw) == 64 && !memcmp(hw, rep + 0x1A0, 64);
+	hex_encode(rep + 0x1A0, 64, chip);
+	verdict_add(v, "snp.vcek-chip", same, "VCEK hwID equal to the report's CHIP_ID",
+		    "%.32s... %s", chip, same ? "equal" : "different");
+}
+
 int snp_verify(const uint8_t *in, size_t n, const char *certs, const uint8_t hostdata[32],
 	       const uint8_t *nonce, size_t nonce_len, struct verdict *v, struct ng_err *err)
 {
@@ -229,6 +280,7 @@ int snp_verify(const uint8_t *in, size_t n, const char *certs, const uint8_t hos
 	ok = report_signed(rep, c[0]);
 	verdict_add(v, "snp.signature", ok, "report signed by the VCEK (ECDSA P-384, SHA-384)",
 		    "%s", ok ? "valid" : "invalid");
+	vcek_binding(rep, c[0], v);
 	hex_encode(hostdata, 32, a);
 	hex_encode(rep + 0xC0, 32, b);
 	verdict_add(v, "snp.hostdata", !strcmp(a, b), a, "%s", b);
