@@ -83,9 +83,10 @@ static int call(struct arm_client *a, const char *method, const char *path, cons
 	return az_req(&a->api, method, url, body, r, json, what, err);
 }
 
-/* Follows a 201/202 (§4.2): Azure-AsyncOperation (the body's status) when
+/* Follows an operation (§4.2): Azure-AsyncOperation (the body's status) when
  * given, else Location (202 while running), only on the ARM host, each wait
- * per Retry-After. soft: a failed operation is left to the caller. */
+ * per Retry-After. 1 when followed, 0 when none; soft: a failed operation is
+ * left to the caller. */
 static int lro_wait(struct arm_client *a, const struct http_resp *first, double deadline, int soft,
 		    struct ng_err *err)
 {
@@ -116,7 +117,7 @@ static int lro_wait(struct arm_client *a, const struct http_resp *first, double 
 		http_resp_free(&r);
 		cJSON_Delete(j);
 	}
-	return rc;
+	return rc ? rc : 1;
 }
 
 /* arm_request with a deadline; soft: see lro_wait, and a 409 DeploymentActive
@@ -127,22 +128,23 @@ static int request(struct arm_client *a, const char *method, const char *path, c
 	struct http_resp r;
 	cJSON *j = NULL;
 	char loc[4096] = "";
+	const char *h;
 	int rc = call(a, method, path, api, body, &r, &j, err);
-	long st = r.status;
 
-	if (rc && soft && st == 409 && !strcmp(r.error_code, "DeploymentActive"))
+	if (rc && soft && r.status == 409 && !strcmp(r.error_code, "DeploymentActive"))
 		rc = 0;
-	if (!rc && (st == 201 || st == 202) && http_resp_header(&r, "Location"))
-		snprintf(loc, sizeof(loc), "%s", http_resp_header(&r, "Location"));
-	if (!rc && (st == 201 || st == 202))
+	if (!rc && strcmp(method, "GET") && (h = http_resp_header(&r, "Location")))
+		snprintf(loc, sizeof(loc), "%s", h);
+	if (!rc && strcmp(method, "GET"))
 		rc = lro_wait(a, &r, deadline, soft, err);
 	http_resp_free(&r);
 	/* The result: the Location URL's answer (what-if, §4.4), else the resource. */
-	if (!rc && out && (st == 201 || st == 202) && (loc[0] || !strcmp(method, "PUT"))) {
+	if (rc > 0 && out && (loc[0] || !strcmp(method, "PUT"))) {
 		cJSON_Delete(j);
 		rc = call(a, "GET", loc[0] ? loc : path, api, NULL, &r, &j, err);
 		http_resp_free(&r);
 	}
+	rc = rc > 0 ? 0 : rc;
 	if (!rc && out)
 		*out = j;
 	else
