@@ -21,8 +21,7 @@ int arm_client_new(struct http_ctx *http, struct az_cred *cred, const struct az_
 		   struct ng_err *err)
 {
 	const char *env = getenv("NUTAPPLY_ARM_POLL_S");
-	size_t n = strcspn(cloud->management, "?#");
-	int rc;
+	int n = (int)strcspn(cloud->management, "?#"), rc;
 
 	if ((rc = az_name_ok("subscription", subscription, 36, "-", err)) ||
 	    (rc = az_name_ok("resource group", resource_group, 90, "-_.()", err)))
@@ -30,8 +29,8 @@ int arm_client_new(struct http_ctx *http, struct az_cred *cred, const struct az_
 	if (!(*out = calloc(1, sizeof(**out))))
 		return ng_errf(err, NG_ENOMEM, "arm: out of memory");
 	(*out)->api = (struct az_api){http, cred, cloud->management_resource};
-	n -= n && cloud->management[n - 1] == '/';
-	snprintf((*out)->base, AZ_URL_MAX, "%.*s", (int)n, cloud->management);
+	snprintf((*out)->base, AZ_URL_MAX, "%.*s", n - (n && cloud->management[n - 1] == '/'),
+		 cloud->management);
 	snprintf((*out)->scope, AZ_URL_MAX, "/subscriptions/%s/resourceGroups/%s", subscription,
 		 resource_group);
 	(*out)->poll_s = env && atof(env) >= 0 ? atof(env) : 5;
@@ -61,13 +60,6 @@ static int pause_until(double s, double deadline, const char *what, struct ng_er
 	return 0;
 }
 
-static double retry_after(const struct arm_client *a, const struct http_resp *r)
-{
-	const char *v = http_resp_header(r, "Retry-After");
-	long ms = v ? http_parse_retry_after(v, time(NULL)) : -1;
-	return ms >= 0 ? (double)ms / 1000 : a->poll_s;
-}
-
 /* path: a full URL, or under the ARM base and (unless /subscriptions/...) the group. */
 static int call(struct arm_client *a, const char *method, const char *path, const char *api,
 		const cJSON *body, struct http_resp *r, cJSON **json, struct ng_err *err)
@@ -75,76 +67,65 @@ static int call(struct arm_client *a, const char *method, const char *path, cons
 	char url[4096 + AZ_URL_MAX], what[300];
 
 	snprintf(what, sizeof(what), "arm: %s %.250s", method, path);
-	if (!strncmp(path, "https://", 8))
-		snprintf(url, sizeof(url), "%s", path);
-	else
-		snprintf(url, sizeof(url), "%s%s%s?api-version=%s", a->base,
-			 strncmp(path, "/subscriptions/", 15) ? a->scope : "", path, api);
-	return az_req(&a->api, method, url, body, r, json, what, err);
+	snprintf(url, sizeof(url), "%s%s%s?api-version=%s", a->base,
+		 strncmp(path, "/subscriptions/", 15) ? a->scope : "", path, api);
+	return az_req(&a->api, method, strncmp(path, "https://", 8) ? url : path, body, r, json,
+		      what, err);
 }
 
-/* Follows an operation (§4.2): Azure-AsyncOperation (the body's status) when
- * given, else Location (202 while running), only on the ARM host, each wait
- * per Retry-After. 1 when followed, 0 when none; soft: a failed operation is
- * left to the caller. */
-static int lro_wait(struct arm_client *a, const struct http_resp *first, double deadline, int soft,
-		    struct ng_err *err)
+/* The operation URL in header `name`, "" if none; only on the ARM host (§4.2). */
+static int op_url(const struct arm_client *a, const struct http_resp *r, const char *name,
+		  char out[4096], struct ng_err *err)
 {
-	double wait = retry_after(a, first); /* before the next http_resp_header call */
-	const char *h = http_resp_header(first, "Azure-AsyncOperation");
-	int async = h != NULL, rc = 0, more = 1;
+	const char *h = http_resp_header(r, name);
 	size_t bl = strlen(a->base);
-	char url[4096];
 
-	if (!h && !(h = http_resp_header(first, "Location")))
-		return 0;
-	if (strlen(h) >= sizeof(url) || strncmp(h, a->base, bl) || h[bl] != '/')
-		return ng_errf(err, NG_ENET, "arm: operation URL not on %s; not followed", a->base);
-	snprintf(url, sizeof(url), "%s", h);
-	while (more && !(rc = pause_until(wait, deadline, "arm: operation", err))) {
-		struct http_resp r;
-		cJSON *j = NULL;
-		rc = call(a, "GET", url, NULL, NULL, &r, &j, err);
-		const char *st = async ? az_json_str(j, "status") : "";
-		const char *msg = az_json_str(j, "error.message");
-		if (!rc && (!st || !strcasecmp(st, "Failed") || !strcasecmp(st, "Canceled")))
-			rc = ng_errf(err, NG_ENET, "arm: operation %s: %s",
-				     st ? st : "without status", msg ? msg : "no message");
-		more = !rc && (async ? strcasecmp(st, "Succeeded") : r.status == 202);
-		if (rc && soft && r.status >= 200) /* an answer: the caller reads why */
-			rc = 0;
-		wait = retry_after(a, &r);
-		http_resp_free(&r);
-		cJSON_Delete(j);
-	}
-	return rc ? rc : 1;
+	if (h && (strlen(h) >= 4096 || strncmp(h, a->base, bl) || h[bl] != '/'))
+		return ng_errf(err, NG_ENET, "arm: %s not on %s; not followed", name, a->base);
+	snprintf(out, 4096, "%s", h ? h : "");
+	return 0;
 }
 
-/* arm_request with a deadline; soft: see lro_wait, and a 409 DeploymentActive
- * (an earlier attempt's answer was lost) is waited for. */
+/* A call, its operation followed (§4.2): Azure-AsyncOperation (the body's
+ * status) when given, else Location (202 while running), each wait per
+ * Retry-After. *out (may be NULL): the Location result (what-if, §4.4), else
+ * the resource after a PUT, else the first answer. soft: a failed operation
+ * is left to the caller. */
 static int request(struct arm_client *a, const char *method, const char *path, const char *api,
 		   const cJSON *body, double deadline, int soft, cJSON **out, struct ng_err *err)
 {
+	char async[4096] = "", loc[4096] = "";
 	struct http_resp r;
 	cJSON *j = NULL;
-	char loc[4096] = "";
-	const char *h;
-	int rc = call(a, method, path, api, body, &r, &j, err);
+	int rc = call(a, method, path, api, body, &r, &j, err), more;
 
-	if (rc && soft && r.status == 409 && !strcmp(r.error_code, "DeploymentActive"))
-		rc = 0;
-	if (!rc && strcmp(method, "GET") && (h = http_resp_header(&r, "Location")))
-		snprintf(loc, sizeof(loc), "%s", h);
-	if (!rc && strcmp(method, "GET"))
-		rc = lro_wait(a, &r, deadline, soft, err);
+	if (!rc && strcmp(method, "GET") && !(rc = op_url(a, &r, "Location", loc, err)))
+		rc = op_url(a, &r, "Azure-AsyncOperation", async, err);
+	more = async[0] || loc[0];
+	while (!rc && more) {
+		const char *ra = http_resp_header(&r, "Retry-After");
+		long ms = ra ? http_parse_retry_after(ra, time(NULL)) : -1;
+		if ((rc =
+			 pause_until(ms >= 0 ? (double)ms / 1000 : a->poll_s, deadline, path, err)))
+			break;
+		http_resp_free(&r);
+		cJSON_Delete(j);
+		rc = call(a, "GET", async[0] ? async : loc, NULL, NULL, &r, &j, err);
+		const char *st = async[0] ? az_json_str(j, "status") : "";
+		const char *msg = az_json_str(j, "error.message");
+		if (!rc && (!st || !strcasecmp(st, "Failed") || !strcasecmp(st, "Canceled")))
+			rc = ng_errf(err, NG_ENET, "arm: %s: operation %s: %s", path,
+				     st ? st : "without status", msg ? msg : "no message");
+		more = !rc && (async[0] ? strcasecmp(st, "Succeeded") != 0 : r.status == 202);
+		if (rc && soft && r.status >= 200) /* an answer: the caller reads why */
+			rc = 0;
+	}
 	http_resp_free(&r);
-	/* The result: the Location URL's answer (what-if, §4.4), else the resource. */
-	if (rc > 0 && out && (loc[0] || !strcmp(method, "PUT"))) {
+	if (!rc && out && (loc[0] || (async[0] && !strcmp(method, "PUT")))) {
 		cJSON_Delete(j);
 		rc = call(a, "GET", loc[0] ? loc : path, api, NULL, &r, &j, err);
 		http_resp_free(&r);
 	}
-	rc = rc > 0 ? 0 : rc;
 	if (!rc && out)
 		*out = j;
 	else
@@ -166,16 +147,13 @@ int arm_storage_key(struct arm_client *a, const char *account, char **key, struc
 	cJSON *j = NULL;
 	int rc = az_name_ok("storage account", account, 24, "", err);
 
-	*key = NULL;
 	snprintf(path, sizeof(path), "/providers/Microsoft.Storage/storageAccounts/%s/listKeys",
 		 account);
-	if (!rc &&
-	    !(rc = request(a, "POST", path, ARM_API_STORAGE, NULL, now_s() + 300, 0, &j, err))) {
-		const char *v =
-		    az_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "keys"), 0), "value");
-		if (!v || !(*key = strdup(v)))
-			rc = ng_errf(err, NG_ENET, "arm: listKeys of %s gave no key", account);
-	}
+	if (!rc)
+		rc = request(a, "POST", path, ARM_API_STORAGE, NULL, now_s() + 300, 0, &j, err);
+	const char *v = az_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "keys"), 0), "value");
+	if (!rc && (!v || !(*key = strdup(v))))
+		rc = ng_errf(err, NG_ENET, "arm: listKeys of %s gave no key", account);
 	az_json_wipe(j);
 	cJSON_Delete(j);
 	return rc;
@@ -188,22 +166,20 @@ int arm_fill_secure_params(const cJSON *tmpl, cJSON *params, const char *storage
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(tmpl, "parameters"))
 	{
-		const char *type = az_json_str(p, "type"), *n = p->string, *v = registry_password;
-		const char *fix = "set NUTAPPLY_REGISTRY_PASSWORD in the environment";
+		const char *type = az_json_str(p, "type"), *n = p->string;
+		int skey = !strcmp(n, "storageAccountKey");
+		const char *v = skey ? storage_key : registry_password;
 		if (!type || strncasecmp(type, "secure", 6))
 			continue;
-		if (!strcmp(n, "storageAccountKey")) {
-			v = storage_key;
-			fix = "name the storage account (--storage-account)";
-		} else if (strcmp(n, "registryPassword") && strcmp(n, "imageRegistryPassword")) {
+		if (!skey && strcmp(n, "registryPassword") && strcmp(n, "imageRegistryPassword"))
 			return ng_errf(err, NG_EINVAL,
 				       "template parameter %s is secure and nutapply "
 				       "has no source for it: rebuild the bundle",
 				       n);
-		}
 		if (!v || !*v)
 			return ng_errf(err, NG_EINVAL, "template parameter %s needs a value: %s", n,
-				       fix);
+				       skey ? "name the storage account (--storage-account)"
+					    : "set NUTAPPLY_REGISTRY_PASSWORD in the environment");
 		cJSON_DeleteItemFromObjectCaseSensitive(params, n);
 		if (!cJSON_AddStringToObject(cJSON_AddObjectToObject(params, n), "value", v))
 			return ng_errf(err, NG_ENOMEM, "arm: out of memory");
@@ -211,19 +187,34 @@ int arm_fill_secure_params(const cJSON *tmpl, cJSON *params, const char *storage
 	return 0;
 }
 
-/* ARM's words: the first failed operation's statusMessage.error (§4.3), else
- * the deployment's error. */
-static int deploy_failure(struct arm_client *a, const char *name, const char *path,
-			  const cJSON *dep, struct ng_err *err)
+int arm_deploy(struct arm_client *a, const char *name, const cJSON *tmpl, const cJSON *params,
+	       double timeout_s, struct ng_err *err)
 {
-	char ops[220];
+	char path[200], ops[220];
+	cJSON *body = cJSON_CreateObject(), *props = cJSON_AddObjectToObject(body, "properties");
 	cJSON *j = NULL, *op;
-	const char *code = az_json_str(dep, "properties.error.code"), *at = NULL;
-	const char *msg = az_json_str(dep, "properties.error.message");
+	int rc = az_name_ok("deployment name", name, 64, "-_.()", err);
 
+	snprintf(path, sizeof(path), "/providers/Microsoft.Resources/deployments/%s", name);
 	snprintf(ops, sizeof(ops), "%s/operations", path);
-	request(a, "GET", ops, ARM_API_DEPLOYMENTS, NULL, now_s() + 60, 0, &j, err);
-	cJSON_ArrayForEach(op, cJSON_GetObjectItem(j, "value"))
+	/* Incremental: Complete would delete what the template does not name. */
+	if (!rc && (!cJSON_AddStringToObject(props, "mode", "Incremental") ||
+		    !cJSON_AddItemReferenceToObject(props, "template", (cJSON *)tmpl) ||
+		    !cJSON_AddItemReferenceToObject(props, "parameters", (cJSON *)params)))
+		rc = ng_errf(err, NG_ENOMEM, "arm: out of memory");
+	if (!rc && !(rc = request(a, "PUT", path, ARM_API_DEPLOYMENTS, body, now_s() + timeout_s, 1,
+				  NULL, err)))
+		rc = request(a, "GET", path, ARM_API_DEPLOYMENTS, NULL, 0, 0, &j, err);
+	cJSON_Delete(body);
+	/* The final word is the deployment's state (§4.2); why it failed, its
+	 * first failed operation's statusMessage.error (§4.3). */
+	const char *st = az_json_str(j, "properties.provisioningState"), *at = NULL;
+	const char *code = az_json_str(j, "properties.error.code");
+	const char *msg = az_json_str(j, "properties.error.message");
+	if (rc || (st && !strcmp(st, "Succeeded")) ||
+	    request(a, "GET", ops, ARM_API_DEPLOYMENTS, NULL, 0, 0, &body, err))
+		body = NULL;
+	cJSON_ArrayForEach(op, cJSON_GetObjectItem(body, "value"))
 	{
 		if (!at && az_json_str(op, "properties.statusMessage.error.message")) {
 			code = az_json_str(op, "properties.statusMessage.error.code");
@@ -231,43 +222,11 @@ static int deploy_failure(struct arm_client *a, const char *name, const char *pa
 			at = az_json_str(op, "properties.targetResource.resourceName");
 		}
 	}
-	int rc = ng_errf(err, NG_ENET, "arm: deployment %s failed at %s: %s: %.300s", name,
-			 at ? at : "?", code ? code : "no code", msg ? msg : "no message");
-	cJSON_Delete(j);
-	return rc;
-}
-
-int arm_deploy(struct arm_client *a, const char *name, const cJSON *tmpl, const cJSON *params,
-	       double timeout_s, struct ng_err *err)
-{
-	char path[200];
-	cJSON *body = cJSON_CreateObject(), *props = cJSON_AddObjectToObject(body, "properties");
-	cJSON *j = NULL;
-	double deadline = now_s() + timeout_s;
-	int rc = az_name_ok("deployment name", name, 64, "-_.()", err);
-
-	snprintf(path, sizeof(path), "/providers/Microsoft.Resources/deployments/%s", name);
-	/* Incremental: Complete would delete what the template does not name. */
-	if (!rc && (!cJSON_AddStringToObject(props, "mode", "Incremental") ||
-		    !cJSON_AddItemReferenceToObject(props, "template", (cJSON *)tmpl) ||
-		    !cJSON_AddItemReferenceToObject(props, "parameters", (cJSON *)params)))
-		rc = ng_errf(err, NG_ENOMEM, "arm: out of memory");
-	if (!rc)
-		rc = request(a, "PUT", path, ARM_API_DEPLOYMENTS, body, deadline, 1, NULL, err);
+	if (!rc && (!st || strcmp(st, "Succeeded")))
+		rc = ng_errf(err, NG_ENET, "arm: deployment %s failed at %s: %s: %.300s (%s)", name,
+			     at ? at : "?", code ? code : "no code", msg ? msg : "no message",
+			     st ? st : "no state");
 	cJSON_Delete(body);
-	/* The final word is the deployment's own state (§4.2). */
-	while (!rc &&
-	       !(rc = request(a, "GET", path, ARM_API_DEPLOYMENTS, NULL, deadline, 0, &j, err))) {
-		const char *st = az_json_str(j, "properties.provisioningState");
-		if (st && !strcmp(st, "Succeeded"))
-			break;
-		if (st && (!strcmp(st, "Failed") || !strcmp(st, "Canceled")))
-			rc = deploy_failure(a, name, path, j, err);
-		else
-			rc = pause_until(a->poll_s, deadline, path, err);
-		cJSON_Delete(j);
-		j = NULL;
-	}
 	cJSON_Delete(j);
 	return rc;
 }
@@ -292,7 +251,7 @@ static int group(struct arm_client *a, const char *method, const char *name, con
 
 int arm_group_get(struct arm_client *a, const char *name, cJSON **out, struct ng_err *err)
 {
-	return group(a, "GET", name, "", 300, out, err);
+	return group(a, "GET", name, "", 0, out, err);
 }
 
 int arm_group_restart(struct arm_client *a, const char *name, double timeout_s, struct ng_err *err)
@@ -311,7 +270,7 @@ int arm_group_wait_running(struct arm_client *a, const char *name, double timeou
 			   struct ng_err *err)
 {
 	double deadline = now_s() + timeout_s;
-	char why[200] = "";
+	char why[200];
 	int rc;
 
 	do {
@@ -336,10 +295,8 @@ int arm_group_wait_running(struct arm_client *a, const char *name, double timeou
 		rc = ps && !strcmp(ps, "Failed") ? NG_ENET : 0;
 		cJSON_Delete(g);
 	} while (why[0] && !rc && !(rc = pause_until(a->poll_s, deadline, name, err)));
-	if (rc)
-		return ng_errf(err, rc,
-			       "arm: container group %s is not running: %s; see `nutapply "
-			       "logs`",
-			       name, why);
-	return 0;
+	return rc ? ng_errf(err, rc,
+			    "arm: container group %s is not running: %s; see `nutapply logs`", name,
+			    why)
+		  : 0;
 }

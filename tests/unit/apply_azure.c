@@ -81,7 +81,7 @@ static void test_hostile_names(void)
 	CU_ASSERT(arm_client_new(NULL, NULL, &cloud, "sub/../x", "rg", &arm, &err) == NG_EINVAL);
 	CU_ASSERT(arm_client_new(NULL, NULL, &cloud, "s", "rg?api-version=1", &arm, &err) ==
 		  NG_EINVAL);
-	CU_ASSERT_EQUAL(kv_client_new(NULL, NULL, &cloud, "myvault", &kv, &err), 0);
+	CU_ASSERT_EQUAL(kv_client_new(NULL, NULL, &cloud, "https://v.vault.azure.net/", &kv, &err), 0);
 	CU_ASSERT_EQUAL(arm_client_new(NULL, NULL, &cloud, "s-1", "rg_(1).x", &arm, &err), 0);
 	CU_ASSERT(arm_deploy(arm, "bad name", NULL, NULL, 1, &err) == NG_EINVAL);
 	CU_ASSERT(arm_storage_key(arm, "a/b", &(char *){NULL}, &err) == NG_EINVAL);
