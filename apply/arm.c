@@ -105,8 +105,8 @@ static int request(struct arm_client *a, const char *method, const char *path, c
 	while (!rc && more) {
 		const char *ra = http_resp_header(&r, "Retry-After");
 		long ms = ra ? http_parse_retry_after(ra, time(NULL)) : -1;
-		if ((rc =
-			 pause_until(ms >= 0 ? (double)ms / 1000 : a->poll_s, deadline, path, err)))
+		double wait = ms >= 0 ? (double)ms / 1000 : a->poll_s;
+		if ((rc = pause_until(wait, deadline, path, err)))
 			break;
 		http_resp_free(&r);
 		cJSON_Delete(j);
@@ -147,6 +147,7 @@ int arm_storage_key(struct arm_client *a, const char *account, char **key, struc
 	cJSON *j = NULL;
 	int rc = az_name_ok("storage account", account, 24, "", err);
 
+	*key = NULL;
 	snprintf(path, sizeof(path), "/providers/Microsoft.Storage/storageAccounts/%s/listKeys",
 		 account);
 	if (!rc)
@@ -190,13 +191,12 @@ int arm_fill_secure_params(const cJSON *tmpl, cJSON *params, const char *storage
 int arm_deploy(struct arm_client *a, const char *name, const cJSON *tmpl, const cJSON *params,
 	       double timeout_s, struct ng_err *err)
 {
-	char path[200], ops[220];
+	char path[200];
 	cJSON *body = cJSON_CreateObject(), *props = cJSON_AddObjectToObject(body, "properties");
-	cJSON *j = NULL, *op;
+	cJSON *j = NULL, *e, *d;
 	int rc = az_name_ok("deployment name", name, 64, "-_.()", err);
 
 	snprintf(path, sizeof(path), "/providers/Microsoft.Resources/deployments/%s", name);
-	snprintf(ops, sizeof(ops), "%s/operations", path);
 	/* Incremental: Complete would delete what the template does not name. */
 	if (!rc && (!cJSON_AddStringToObject(props, "mode", "Incremental") ||
 		    !cJSON_AddItemReferenceToObject(props, "template", (cJSON *)tmpl) ||
@@ -206,27 +206,17 @@ int arm_deploy(struct arm_client *a, const char *name, const cJSON *tmpl, const 
 				  NULL, err)))
 		rc = request(a, "GET", path, ARM_API_DEPLOYMENTS, NULL, 0, 0, &j, err);
 	cJSON_Delete(body);
-	/* The final word is the deployment's state (§4.2); why it failed, its
-	 * first failed operation's statusMessage.error (§4.3). */
-	const char *st = az_json_str(j, "properties.provisioningState"), *at = NULL;
-	const char *code = az_json_str(j, "properties.error.code");
-	const char *msg = az_json_str(j, "properties.error.message");
-	if (rc || (st && !strcmp(st, "Succeeded")) ||
-	    request(a, "GET", ops, ARM_API_DEPLOYMENTS, NULL, 0, 0, &body, err))
-		body = NULL;
-	cJSON_ArrayForEach(op, cJSON_GetObjectItem(body, "value"))
-	{
-		if (!at && az_json_str(op, "properties.statusMessage.error.message")) {
-			code = az_json_str(op, "properties.statusMessage.error.code");
-			msg = az_json_str(op, "properties.statusMessage.error.message");
-			at = az_json_str(op, "properties.targetResource.resourceName");
-		}
-	}
+	/* The final word is the deployment's state (§4.2); why it failed, the
+	 * innermost of its error's details: the failed operation's own (§4.3). */
+	const char *st = az_json_str(j, "properties.provisioningState");
+	e = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "properties"), "error");
+	while ((d = cJSON_GetArrayItem(cJSON_GetObjectItem(e, "details"), 0)))
+		e = d;
 	if (!rc && (!st || strcmp(st, "Succeeded")))
-		rc = ng_errf(err, NG_ENET, "arm: deployment %s failed at %s: %s: %.300s (%s)", name,
-			     at ? at : "?", code ? code : "no code", msg ? msg : "no message",
-			     st ? st : "no state");
-	cJSON_Delete(body);
+		rc = ng_errf(err, NG_ENET, "arm: deployment %s %s: %s: %.300s", name,
+			     st ? st : "in no state",
+			     az_json_str(e, "code") ? az_json_str(e, "code") : "?",
+			     az_json_str(e, "message") ? az_json_str(e, "message") : "no message");
 	cJSON_Delete(j);
 	return rc;
 }
@@ -242,11 +232,8 @@ static int group(struct arm_client *a, const char *method, const char *name, con
 		 name, tail);
 	if (out)
 		*out = NULL;
-	if (!rc)
-		rc = request(a, method, path, ARM_API_ACI, NULL, now_s() + timeout_s, 0, out, err);
-	if (!rc && out && !cJSON_IsObject(*out))
-		rc = ng_errf(err, NG_ENET, "arm: container group %s: not a JSON object", name);
-	return rc;
+	return rc ? rc
+		  : request(a, method, path, ARM_API_ACI, NULL, now_s() + timeout_s, 0, out, err);
 }
 
 int arm_group_get(struct arm_client *a, const char *name, cJSON **out, struct ng_err *err)
@@ -286,17 +273,15 @@ int arm_group_wait_running(struct arm_client *a, const char *name, double timeou
 		{
 			const char *st =
 			    az_json_str(c, "properties.instanceView.currentState.state");
-			const char *d =
-			    az_json_str(c, "properties.instanceView.currentState.detailStatus");
 			if (!why[0] && (!st || strcmp(st, "Running")))
-				snprintf(why, sizeof(why), "container %.40s is %.20s (%.80s)",
-					 az_json_str(c, "name"), st ? st : "unknown", d ? d : "");
+				snprintf(why, sizeof(why), "container %.40s is %.20s",
+					 az_json_str(c, "name"), st ? st : "not started");
 		}
 		rc = ps && !strcmp(ps, "Failed") ? NG_ENET : 0;
 		cJSON_Delete(g);
 	} while (why[0] && !rc && !(rc = pause_until(a->poll_s, deadline, name, err)));
-	return rc ? ng_errf(err, rc,
-			    "arm: container group %s is not running: %s; see `nutapply logs`", name,
-			    why)
-		  : 0;
+	if (rc)
+		return ng_errf(err, rc, "arm: group %s is not running: %s; see `nutapply logs`",
+			       name, why);
+	return 0;
 }

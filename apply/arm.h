@@ -1,7 +1,5 @@
 /* arm.h: the Azure Resource Manager calls nutapply makes (azure-rest.md §4):
- * template deployments with secure parameters filled at apply time,
- * long-running operations honouring Retry-After (§4.2), and the container
- * group's lifecycle (§4.5). */
+ * deployments, long-running operations (§4.2), the container group (§4.5). */
 #ifndef NG_ARM_H
 #define NG_ARM_H
 
@@ -16,42 +14,36 @@
 
 struct arm_client;
 
-/* One subscription and resource group. Seconds between polls without a
- * Retry-After: 5, or NUTAPPLY_ARM_POLL_S (tests). */
+/* Polls without Retry-After every 5 s, or NUTAPPLY_ARM_POLL_S (tests). */
 int arm_client_new(struct http_ctx *http, struct az_cred *cred, const struct az_cloud *cloud,
 		   const char *subscription, const char *resource_group, struct arm_client **out,
 		   struct ng_err *err);
 void arm_client_free(struct arm_client *arm);
 
-/* The storage account's first key (listKeys, §1.12), malloc'd: cleanse and free it. */
+/* The storage account's first key (listKeys, §1.12): cleanse and free it. */
 int arm_storage_key(struct arm_client *arm, const char *account, char **key, struct ng_err *err);
-
-/* Sets {"value": ...} in params for each secure parameter of tmpl:
- * storageAccountKey, registryPassword; any other, or a NULL source, is a
- * one-line error naming the fix. */
+/* Sets params' {"value"} of each secure parameter of tmpl (storageAccountKey,
+ * registryPassword); any other, or a NULL source: one line naming the fix. */
 int arm_fill_secure_params(const cJSON *tmpl, cJSON *params, const char *storage_key,
 			   const char *registry_password, struct ng_err *err);
-
-/* Deploys tmpl (mode Incremental) as `name`, waiting up to timeout_s; a
- * failure names ARM's failed operation: resource, code, message. */
+/* Deploys (Incremental) as `name`; a failure names ARM's failed operation. */
 int arm_deploy(struct arm_client *arm, const char *name, const cJSON *tmpl, const cJSON *params,
 	       double timeout_s, struct ng_err *err);
 
-/* The container group with its instance view; NG_ENOTFOUND if absent. */
+/* The group with its instance view; NG_ENOTFOUND if absent. */
 int arm_group_get(struct arm_client *arm, const char *group, cJSON **out, struct ng_err *err);
 int arm_group_restart(struct arm_client *arm, const char *group, double timeout_s,
 		      struct ng_err *err);
-/* Until provisioned and every container Running; else names the first that is not. */
+/* Until every container runs; else names the first that does not. */
 int arm_group_wait_running(struct arm_client *arm, const char *group, double timeout_s,
 			   struct ng_err *err);
-/* Deletes the group and waits until it is gone; absent is success. */
+/* Absent is success. */
 int arm_group_delete(struct arm_client *arm, const char *group, double timeout_s,
 		     struct ng_err *err);
 
-/* Any ARM call: path relative to the resource group ("" or "/providers/...")
- * or absolute ("/subscriptions/..."); a 201/202 is followed to its end. *out
- * (may be NULL): the Location result if any (what-if, §4.4), the resource
- * after a PUT, else the first answer. 404 is NG_ENOTFOUND. */
+/* path: under the resource group ("", "/providers/...") or "/subscriptions/...";
+ * its operation followed. *out (may be NULL): the Location result (what-if,
+ * §4.4), else the resource after a PUT, else the answer. 404: NG_ENOTFOUND. */
 int arm_request(struct arm_client *arm, const char *method, const char *path, const char *api,
 		const cJSON *body, double timeout_s, cJSON **out, struct ng_err *err);
 

@@ -1,6 +1,7 @@
 /* azcall.c: authenticated JSON calls (see azcall.h). */
 #include "azcall.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@ int az_call(const struct az_api *api, const char *method, const char *url, const
 	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
 	struct http_req req = {.method = method,
 			       .url = url,
-			       .headers = hdrs + !text,
+			       .headers = text ? hdrs : hdrs + 1,
 			       .body = text,
 			       .body_len = text ? strlen(text) : 0,
 			       .idempotent = idempotent};
@@ -52,12 +53,11 @@ int az_req(const struct az_api *api, const char *method, const char *url, const 
 
 int az_name_ok(const char *what, const char *s, size_t max, const char *extra, struct ng_err *err)
 {
-	size_t n = strlen(s), ok = 0;
+	size_t n = strlen(s), i = 0;
 
-	for (const char *p = s; *p; p++)
-		ok += (*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'z') ||
-		      strchr(extra, *p);
-	if (n < 1 || n > max || ok != n)
+	while (i < n && (isalnum((unsigned char)s[i]) || strchr(extra, s[i])))
+		i++;
+	if (n < 1 || n > max || i != n)
 		return ng_errf(err, NG_EINVAL, "%s '%.64s': want 1-%zu letters, digits or '%s'",
 			       what, s, max, extra);
 	return 0;
@@ -107,7 +107,7 @@ int az_read_json(const char *path, size_t max, cJSON **out, struct ng_err *err)
 void az_json_wipe(cJSON *j)
 {
 	for (; j; j = j->next) {
-		if (cJSON_IsString(j) && j->valuestring)
+		if (cJSON_IsString(j))
 			OPENSSL_cleanse(j->valuestring, strlen(j->valuestring));
 		az_json_wipe(j->child);
 	}

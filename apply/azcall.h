@@ -1,5 +1,5 @@
-/* azcall.h: authenticated JSON calls to Azure REST APIs (ARM, Key Vault) and
- * the session every Azure command opens. */
+/* azcall.h: authenticated JSON calls to Azure REST APIs and the session
+ * every Azure command opens. */
 #ifndef NG_AZCALL_H
 #define NG_AZCALL_H
 
@@ -19,19 +19,16 @@ struct az_api {
  * and one more try (§3.4, §4.1). 0 on any answer; *json: the body if JSON. */
 int az_call(const struct az_api *api, const char *method, const char *url, const cJSON *body,
 	    int idempotent, struct http_resp *resp, cJSON **json, struct ng_err *err);
-
-/* az_call (idempotent, resp initialised here) that also fails, naming what,
- * on a status >= 300: 404 is NG_ENOTFOUND. */
+/* Idempotent az_call (resp initialised here) failing on a status >= 300
+ * (404: NG_ENOTFOUND) with what and the server's message. */
 int az_req(const struct az_api *api, const char *method, const char *url, const cJSON *body,
 	   struct http_resp *resp, cJSON **json, const char *what, struct ng_err *err);
-
-/* NG_EINVAL unless s is 1..max letters, digits or extra (it goes in a URL path). */
+/* NG_EINVAL unless s is 1..max letters, digits or extra (for a URL path). */
 int az_name_ok(const char *what, const char *s, size_t max, const char *extra, struct ng_err *err);
 
-/* The string at a dotted path ("properties.provisioningState"), or NULL. */
-static inline const char *az_json_str(const cJSON *j, const char *path)
+static inline const char *az_json_str(const cJSON *j, const char *dotted_path)
 {
-	return json_path_str(j, path);
+	return json_path_str(j, dotted_path);
 }
 
 struct az_session {
@@ -39,7 +36,6 @@ struct az_session {
 	struct http_ctx *http;
 	struct az_cred *cred;
 };
-
 /* cloud_file (az_cloud_from_json) wins over cloud_name (NULL: AzureCloud). */
 int az_session_open(struct az_session *s, const char *cloud_name, const char *cloud_file,
 		    const char *ca_file, int quiet, struct ng_err *err);

@@ -48,14 +48,11 @@ static int call(struct kv_client *kv, const char *method, const char *name, cons
 	snprintf(url, sizeof(url), "%s/keys/%s%s%s?api-version=7.4", kv->base, name,
 		 *ver ? "/" : "", ver);
 	snprintf(what, sizeof(what), "key vault: %s key %s", method, name);
-	if (!rc && !(rc = az_req(&kv->api, method, url, body, &r, out, what, err)) &&
-	    !cJSON_IsObject(*out))
-		rc = ng_errf(err, NG_ENET, "%s: the answer is not a JSON object", what);
-	http_resp_free(&r);
-	if (rc) {
+	if (!rc && (rc = az_req(&kv->api, method, url, body, &r, out, what, err))) {
 		cJSON_Delete(*out);
 		*out = NULL;
 	}
+	http_resp_free(&r);
 	return rc;
 }
 
@@ -92,57 +89,52 @@ int kv_apply_key(struct kv_client *kv, const char *name, const cJSON *key, const
 {
 	cJSON *want = cJSON_Parse(policy), *cur = NULL, *ans = NULL, *body = cJSON_CreateObject();
 	cJSON *rp = cJSON_AddObjectToObject(body, "release_policy");
-	char *data = base64url_encode((const uint8_t *)policy, strlen(policy)), ver[80] = "";
+	char *data = base64url_encode((const uint8_t *)policy, strlen(policy));
 	int rc = kv_get_key(kv, name, &cur, err);
 	const char *kid = az_json_str(cur, "key.kid");
 
 	/* Never immutable: a new bundle must be able to change it (sidecars.md §7). */
-	if (!cJSON_AddStringToObject(rp, "data", data ? data : "") ||
+	if (!data || !cJSON_IsObject(want) || !cJSON_AddStringToObject(rp, "data", data) ||
 	    !cJSON_AddStringToObject(rp, "contentType", "application/json; charset=utf-8") ||
-	    !cJSON_AddFalseToObject(rp, "immutable") || !data || !cJSON_IsObject(want))
+	    !cJSON_AddFalseToObject(rp, "immutable"))
 		rc = ng_errf(err, NG_EINVAL, "release policy of key %s: not JSON", name);
 	res->action = rc == NG_ENOTFOUND ? KV_IMPORTED : KV_POLICY_UPDATED;
-	snprintf(ver, sizeof(ver), "%s", kid && strrchr(kid, '/') ? strrchr(kid, '/') + 1 : "");
 	if (rc == NG_ENOTFOUND && !key) {
 		rc = ng_errf(err, rc,
 			     "key vault: key %s is absent and the bundle has no wrapped key: "
 			     "give its private JWK with --key-file",
 			     name);
 	} else if (rc == NG_ENOTFOUND) {
-		cJSON *attrs = cJSON_AddObjectToObject(body, "attributes");
-		cJSON_AddTrueToObject(attrs, "exportable");
+		cJSON_AddTrueToObject(cJSON_AddObjectToObject(body, "attributes"), "exportable");
 		cJSON_AddTrueToObject(body, "Hsm");
 		cJSON_AddItemReferenceToObject(body, "key", (cJSON *)key);
 		rc = call(kv, "PUT", name, "", body, &ans, err);
 	} else if (!rc && !flag(cur, "attributes", "exportable")) {
 		rc = ng_errf(err, NG_EEXIST,
-			     "key vault: key %s exists and is not exportable, so no "
-			     "release policy can apply: use another key name",
+			     "key vault: key %s exists and is not exportable, so no release policy "
+			     "can apply: use another key name",
 			     name);
 	} else if (!rc && kv_policy_matches(cur, want)) {
 		res->action = KV_UNCHANGED;
 		ans = cur;
 		cur = NULL;
 	} else if (!rc && flag(cur, "release_policy", "immutable")) {
-		rc = ng_errf(err, NG_EEXIST,
-			     "key vault: key %s has an immutable release policy: "
-			     "use another key name",
-			     name);
-	} else if (!rc && !(rc = call(kv, "PATCH", name, ver, body, &ans, err))) {
-		/* encfs releases the latest version (sidecars.md §7): it must be
-		 * the one just updated, with the policy. */
+		rc = ng_errf(
+		    err, NG_EEXIST,
+		    "key vault: key %s has an immutable release policy: use another key name",
+		    name);
+	} else if (!rc && !(rc = call(kv, "PATCH", name, strrchr(kid ? kid : "/", '/') + 1, body,
+				      &ans, err))) {
+		/* encfs releases the latest version (sidecars.md §7): read it back. */
 		cJSON_Delete(ans);
 		rc = kv_get_key(kv, name, &ans, err);
-		kid = az_json_str(ans, "key.kid");
-		if (!rc && (!kid || !strrchr(kid, '/') || strcmp(strrchr(kid, '/') + 1, ver)))
-			rc = ng_errf(err, NG_EVERIFY,
-				     "key vault: key %s got a new version; run again", name);
 	}
 	if (!rc && (!flag(ans, "attributes", "exportable") || !kv_policy_matches(ans, want)))
-		rc = ng_errf(err, NG_EVERIFY,
-			     "key vault: key %s is not exportable with the bundle's "
-			     "release policy; check the vault (Premium or Managed HSM)",
-			     name);
+		rc =
+		    ng_errf(err, NG_EVERIFY,
+			    "key vault: key %s is not exportable with the bundle's release policy; "
+			    "check the vault (Premium or Managed HSM)",
+			    name);
 	free(data);
 	cJSON_Delete(want);
 	cJSON_Delete(cur);

@@ -59,7 +59,7 @@ for i in 1 2 3 4; do
 	fakeazure_ctl POST /_fake/arm/fail-deployment \
 		'{"code":"InvalidCcePolicy","message":"The CCE Policy cannot be left empty"}' >/dev/null
 	A 1 apply c.tgz -q
-	expect_err "failed at mint: InvalidCcePolicy: The CCE Policy cannot be left empty"
+	expect_err "deployment nutgen-[0-9a-f]* Failed: InvalidCcePolicy: The CCE Policy cannot be left empty"
 	one_line
 done
 A 0 apply c.tgz
@@ -71,7 +71,7 @@ grep -q "restarted" out || fail "existing group not restarted: $(cat out)"
 fakeazure_ctl POST /_fake/arm/container \
 	'{"group":"mint","container":"encfs","state":"Terminated","exitCode":1,"detailStatus":"Error"}' >/dev/null
 A 1 restart c.tgz --timeout 1 -q
-expect_err "container encfs is Terminated (Error)"
+expect_err "container encfs is Terminated"
 one_line
 A 0 status c.tgz
 grep -q "container encfs: Terminated" out || fail "status: $(cat out)"
