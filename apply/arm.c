@@ -121,7 +121,7 @@ static int request(struct arm_client *a, const char *method, const char *path, c
 			rc = 0;
 	}
 	http_resp_free(&r);
-	if (!rc && out && (loc[0] || (async[0] && !strcmp(method, "PUT")))) {
+	if (!rc && out && async[0] && (loc[0] || !strcmp(method, "PUT"))) {
 		cJSON_Delete(j);
 		rc = call(a, "GET", loc[0] ? loc : path, api, NULL, &r, &j, err);
 		http_resp_free(&r);

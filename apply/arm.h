@@ -22,19 +22,19 @@ void arm_client_free(struct arm_client *arm);
 
 /* The storage account's first key (listKeys, §1.12): cleanse and free it. */
 int arm_storage_key(struct arm_client *arm, const char *account, char **key, struct ng_err *err);
-/* Sets params' {"value"} of each secure parameter of tmpl (storageAccountKey,
- * registryPassword); any other, or a NULL source: one line naming the fix. */
+/* Sets params' storageAccountKey and registryPassword if tmpl declares them
+ * secure; another secure one, or a NULL source: one line naming the fix. */
 int arm_fill_secure_params(const cJSON *tmpl, cJSON *params, const char *storage_key,
 			   const char *registry_password, struct ng_err *err);
-/* Deploys (Incremental) as `name`; a failure names ARM's failed operation. */
+/* Deploys (Incremental) as `name`; a failure says ARM's reason. */
 int arm_deploy(struct arm_client *arm, const char *name, const cJSON *tmpl, const cJSON *params,
 	       double timeout_s, struct ng_err *err);
 
-/* The group with its instance view; NG_ENOTFOUND if absent. */
+/* With its instance view; NG_ENOTFOUND if absent. */
 int arm_group_get(struct arm_client *arm, const char *group, cJSON **out, struct ng_err *err);
 int arm_group_restart(struct arm_client *arm, const char *group, double timeout_s,
 		      struct ng_err *err);
-/* Until every container runs; else names the first that does not. */
+/* Until every container runs, else names the first that does not. */
 int arm_group_wait_running(struct arm_client *arm, const char *group, double timeout_s,
 			   struct ng_err *err);
 /* Absent is success. */
