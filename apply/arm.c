@@ -174,8 +174,8 @@ int arm_fill_secure_params(const cJSON *tmpl, cJSON *params, const char *storage
 			continue;
 		if (!skey && strcmp(n, "registryPassword") && strcmp(n, "imageRegistryPassword"))
 			return ng_errf(err, NG_EINVAL,
-				       "template parameter %s is secure and nutapply "
-				       "has no source for it: rebuild the bundle",
+				       "template parameter %s: secure, and nutapply "
+				       "has no source for it",
 				       n);
 		if (!v || !*v)
 			return ng_errf(err, NG_EINVAL, "template parameter %s needs a value: %s", n,

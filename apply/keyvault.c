@@ -100,9 +100,7 @@ int kv_apply_key(struct kv_client *kv, const char *name, const cJSON *key, const
 		rc = ng_errf(err, NG_EINVAL, "release policy of key %s: not JSON", name);
 	res->action = rc == NG_ENOTFOUND ? KV_IMPORTED : KV_POLICY_UPDATED;
 	if (rc == NG_ENOTFOUND && !key) {
-		rc = ng_errf(err, rc,
-			     "key vault: key %s is absent and the bundle has no wrapped key: "
-			     "give its private JWK with --key-file",
+		rc = ng_errf(err, rc, "key vault: no key %s and no wrapped key: use --key-file",
 			     name);
 	} else if (rc == NG_ENOTFOUND) {
 		cJSON_AddTrueToObject(cJSON_AddObjectToObject(body, "attributes"), "exportable");
@@ -110,19 +108,15 @@ int kv_apply_key(struct kv_client *kv, const char *name, const cJSON *key, const
 		cJSON_AddItemReferenceToObject(body, "key", (cJSON *)key);
 		rc = call(kv, "PUT", name, "", body, &ans, err);
 	} else if (!rc && !flag(cur, "attributes", "exportable")) {
-		rc = ng_errf(err, NG_EEXIST,
-			     "key vault: key %s exists and is not exportable, so no release policy "
-			     "can apply: use another key name",
+		rc = ng_errf(err, NG_EEXIST, "key vault: key %s is not exportable: use another",
 			     name);
 	} else if (!rc && kv_policy_matches(cur, want)) {
 		res->action = KV_UNCHANGED;
 		ans = cur;
 		cur = NULL;
 	} else if (!rc && flag(cur, "release_policy", "immutable")) {
-		rc = ng_errf(
-		    err, NG_EEXIST,
-		    "key vault: key %s has an immutable release policy: use another key name",
-		    name);
+		rc = ng_errf(err, NG_EEXIST,
+			     "key vault: key %s has an immutable policy: use another", name);
 	} else if (!rc && !(rc = call(kv, "PATCH", name, strrchr(kid ? kid : "/", '/') + 1, body,
 				      &ans, err))) {
 		/* encfs releases the latest version (sidecars.md §7): read it back. */
@@ -130,11 +124,10 @@ int kv_apply_key(struct kv_client *kv, const char *name, const cJSON *key, const
 		rc = kv_get_key(kv, name, &ans, err);
 	}
 	if (!rc && (!flag(ans, "attributes", "exportable") || !kv_policy_matches(ans, want)))
-		rc =
-		    ng_errf(err, NG_EVERIFY,
-			    "key vault: key %s is not exportable with the bundle's release policy; "
-			    "check the vault (Premium or Managed HSM)",
-			    name);
+		rc = ng_errf(err, NG_EVERIFY,
+			     "key vault: key %s read back lacks exportable or the "
+			     "policy: is the vault Premium or Managed HSM?",
+			     name);
 	free(data);
 	cJSON_Delete(want);
 	cJSON_Delete(cur);

@@ -123,7 +123,7 @@ mkbundle j j0.tgz "$AZ_URL/vol/encfs.img" mintj
 	arm-template.json=j/arm-template.json encfs.img=j/encfs.img hostdata.txt=j/hostdata.txt \
 	policy.rego=j/policy.rego release-policy.json=j/release-policy.json >/dev/null || fail "pack j"
 A 1 apply j.tgz -q
-expect_err "give its private JWK with --key-file"
+expect_err "no key mintj and no wrapped key: use --key-file"
 A 0 apply j.tgz --key-file jwk.json
 [ "$(fakeazure_q 's["vault"]["keys"]["mintj"]["versions"][0]["rsa_d_hex"]')" = "$(cat jwk.d)" ] ||
 	fail "the vault's key differs from the JWK"
@@ -138,7 +138,7 @@ mkdir k && cp v.img k/encfs.img
 mkbundle k k.tgz "$AZ_URL/vol/encfs.img" kek1
 n=$(ndep)
 A 1 apply k.tgz -q
-expect_err "kek1 exists and is not exportable"
+expect_err "key kek1 is not exportable"
 one_line
 [ "$(ndep)" = "$n" ] || fail "deployed after the key was refused"
 
