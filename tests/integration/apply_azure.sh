@@ -4,8 +4,9 @@
 # ARM's stored deployment, both async styles followed, ARM's failure message
 # in one line, restart, a container that does not come up named, delete;
 # the key from --key-file for a bundle without BYOK, policy update on the
-# current version, a non-exportable key refused; faults on every endpoint;
-# throttled for good leaves no deployment; no secret on any output.
+# current version and what it releases, a non-exportable key refused; faults
+# on every endpoint; throttled for good leaves no deployment; plan says what
+# a bundle would change; no secret on any output.
 . "$NG_SRCDIR/tests/lib.sh"
 . "$NG_SRCDIR/tests/azurite.sh"
 . "$NG_SRCDIR/tests/fakeazure.sh"
@@ -103,8 +104,25 @@ grep -q "release policy updated" out && grep -q "restarted" out || fail "through
 [ "$(fakeazure_q 'json.dumps(s["vault"]["keys"]["mint"]["versions"][0]["release_policy"]["policy"],separators=(",",":"))')" = "$(cat d/release-policy.json)" ] ||
 	fail "release policy not updated"
 fakeazure_ctl POST /_fake/faults '[]' >/dev/null
+# What that policy lets out: a simulated group with d's hostdata gets the
+# very key nutgen wrapped for b; one with c's hostdata gets nothing.
+"$FAKEAZURE_PY" - b/key <<'PY' >key.hex
+import json, sys, base64
+k = json.load(open(sys.argv[1]))["pkcs8"]
+print(base64.urlsafe_b64decode(k + "=" * (-len(k) % 4)).hex())
+PY
+"$FAKEAZURE_PY" -B "$NG_SRCDIR/tests/fakeazure/tee.py" "$FAKEAZURE_DIR" mint "$(cat d/hostdata.txt)" \
+	--out released.der || fail "release with the policy's hostdata refused"
+[ "$(od -An -tx1 -v released.der | tr -d ' \n')" = "$(cat key.hex)" ] || fail "released key differs"
+set +e
+"$FAKEAZURE_PY" -B "$NG_SRCDIR/tests/fakeazure/tee.py" "$FAKEAZURE_DIR" mint "$(cat c/hostdata.txt)" 2>/dev/null
+[ $? -eq 3 ] || fail "a group with another hostdata got the key"
+set -e
 
-# 6. ARM throttled for good: one line, no deployment half made.
+# 6. plan for the next bundle, then ARM throttled for good: one line, no
+#    deployment half made.
+A 3 plan e.tgz
+grep -q "release policy differs" out && grep -q "would deploy and restart" out || fail "plan: $(cat out)"
 n=$(ndep)
 fakeazure_ctl POST /_fake/faults '[{"service":"arm","method":"PUT","kind":"503","count":0,"retry_after":0}]' >/dev/null
 A 1 apply e.tgz -q
