@@ -73,22 +73,9 @@ static int call(struct arm_client *a, const char *method, const char *path, cons
 		      what, err);
 }
 
-/* The operation URL in header `name`, "" if none; only on the ARM host (§4.2). */
-static int op_url(const struct arm_client *a, const struct http_resp *r, const char *name,
-		  char out[4096], struct ng_err *err)
-{
-	const char *h = http_resp_header(r, name);
-	size_t bl = strlen(a->base);
-
-	if (h && (strlen(h) >= 4096 || strncmp(h, a->base, bl) || h[bl] != '/'))
-		return ng_errf(err, NG_ENET, "arm: %s not on %s; not followed", name, a->base);
-	snprintf(out, 4096, "%s", h ? h : "");
-	return 0;
-}
-
 /* A call, its operation followed (§4.2): Azure-AsyncOperation (the body's
- * status) when given, else Location (202 while running), each wait per
- * Retry-After. *out (may be NULL): the Location result (what-if, §4.4), else
+ * status) when given, else Location (202 while running), only on the ARM
+ * host, each wait per Retry-After. *out (may be NULL): the Location result (what-if, §4.4), else
  * the resource after a PUT, else the first answer. soft: a failed operation
  * is left to the caller. */
 static int request(struct arm_client *a, const char *method, const char *path, const char *api,
@@ -98,9 +85,16 @@ static int request(struct arm_client *a, const char *method, const char *path, c
 	struct http_resp r;
 	cJSON *j = NULL;
 	int rc = call(a, method, path, api, body, &r, &j, err), more;
+	size_t bl = strlen(a->base);
 
-	if (!rc && strcmp(method, "GET") && !(rc = op_url(a, &r, "Location", loc, err)))
-		rc = op_url(a, &r, "Azure-AsyncOperation", async, err);
+	for (int i = 0; i < 2 && !rc && strcmp(method, "GET"); i++) {
+		const char *h = http_resp_header(&r, i ? "Azure-AsyncOperation" : "Location");
+		if (h && (strlen(h) >= sizeof(loc) || strncmp(h, a->base, bl) || h[bl] != '/'))
+			rc = ng_errf(err, NG_ENET, "arm: operation URL not on %s; not followed",
+				     a->base);
+		else
+			snprintf(i ? async : loc, sizeof(loc), "%s", h ? h : "");
+	}
 	more = async[0] || loc[0];
 	while (!rc && more) {
 		const char *ra = http_resp_header(&r, "Retry-After");
