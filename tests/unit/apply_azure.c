@@ -81,12 +81,19 @@ static void test_hostile_names(void)
 	CU_ASSERT(arm_client_new(NULL, NULL, &cloud, "sub/../x", "rg", &arm, &err) == NG_EINVAL);
 	CU_ASSERT(arm_client_new(NULL, NULL, &cloud, "s", "rg?api-version=1", &arm, &err) ==
 		  NG_EINVAL);
-	CU_ASSERT_EQUAL(kv_client_new(NULL, NULL, &cloud, "myvault", &kv, &err), 0);
+	CU_ASSERT_EQUAL(kv_client_new(NULL, NULL, &cloud, "https://v.vault.azure.net/", &kv, &err),
+			0);
 	CU_ASSERT_EQUAL(arm_client_new(NULL, NULL, &cloud, "s-1", "rg_(1).x", &arm, &err), 0);
 	CU_ASSERT(arm_deploy(arm, "bad name", NULL, NULL, 1, &err) == NG_EINVAL);
-	CU_ASSERT(arm_storage_key(arm, "UPPER", &(char *){NULL}, &err) == NG_EINVAL);
+	CU_ASSERT(arm_storage_key(arm, "a/b", &(char *){NULL}, &err) == NG_EINVAL);
 	kv_client_free(kv);
 	arm_client_free(arm);
+	/* Names go into URL paths: only letters, digits and the allowed extras. */
+	CU_ASSERT_EQUAL(az_name_ok("key name", "mint-1", 127, "-", &err), 0);
+	CU_ASSERT(az_name_ok("key name", "a%2f..", 127, "-", &err) == NG_EINVAL);
+	CU_ASSERT(strstr(err.msg, "key name 'a%2f..'") != NULL);
+	CU_ASSERT(az_name_ok("key name", "", 127, "-", &err) == NG_EINVAL);
+	CU_ASSERT(az_name_ok("group", "abcd", 3, "-", &err) == NG_EINVAL);
 }
 
 static const struct ng_test tests[] = {{"policy_matches", test_policy_matches},
