@@ -1,7 +1,9 @@
 /* cmd_apply.c: `nutapply apply` brings Azure to what a verified bundle
  * describes, each step idempotent and skipped when done (issue 8;
  * azure-rest.md §8 for the volume); `nutapply plan` says what it would do. */
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,13 +96,57 @@ static int step_volume(struct apply_ctx *c, char *what, struct ng_err *err)
 	return 1;
 }
 
+/* `nutgen key new` keeps an RSA key as PKCS#8 (gen/keys.c); Key Vault imports
+ * a JWK (RFC 7518 §6.3.2), made HSM-protected by the request's Hsm flag. */
+static int jwk_from_pkcs8(const cJSON *file, cJSON **out, struct ng_err *err)
+{
+	static const char *const jwk[] = {"n", "e", "d", "p", "q", "dp", "dq", "qi"};
+	static const char *const par[] = {
+	    OSSL_PKEY_PARAM_RSA_N,	   OSSL_PKEY_PARAM_RSA_E,
+	    OSSL_PKEY_PARAM_RSA_D,	   OSSL_PKEY_PARAM_RSA_FACTOR1,
+	    OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+	    OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
+	const char *b64 = apply_str(file, "pkcs8");
+	uint8_t *der = NULL, bin[1024];
+	const uint8_t *p;
+	size_t n = 0;
+	EVP_PKEY *pk = NULL;
+	int rc = base64url_decode(b64, strlen(b64), &der, &n, err);
+
+	p = der;
+	if (rc || !(pk = d2i_AutoPrivateKey(NULL, &p, (long)n)) ||
+	    EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pk) > 8192 ||
+	    !(*out = cJSON_CreateObject()) || !cJSON_AddStringToObject(*out, "kty", "RSA"))
+		rc = NG_EINVAL;
+	for (int i = 0; !rc && i < 8; i++) {
+		BIGNUM *bn = NULL;
+		int len = EVP_PKEY_get_bn_param(pk, par[i], &bn) ? BN_bn2bin(bn, bin) : 0;
+		char *v = len > 0 ? base64url_encode(bin, (size_t)len) : NULL;
+
+		if (!v || !cJSON_AddStringToObject(*out, jwk[i], v))
+			rc = NG_EINVAL;
+		if (v)
+			OPENSSL_cleanse(v, strlen(v));
+		free(v);
+		BN_clear_free(bn);
+	}
+	OPENSSL_cleanse(bin, sizeof(bin));
+	if (der)
+		OPENSSL_cleanse(der, n);
+	free(der);
+	EVP_PKEY_free(pk);
+	return rc ? ng_errf(err, NG_EINVAL, "--key-file: pkcs8 is not an RSA private key") : 0;
+}
+
 /* The key to import when absent: the BYOK transfer blob as {kty, key_hsm}
- * with the blob's JSON base64url-encoded (azure-rest.md §3.2), or the
- * operator's private JWK from a file (never argv) for a bundle without one. */
+ * with the blob's JSON base64url-encoded (azure-rest.md §3.2), or, for a
+ * bundle without one, the operator's key from a file (never argv): nutgen's
+ * key file or a private JWK. */
 static int import_key(struct apply_ctx *c, cJSON **out, struct ng_err *err)
 {
 	const char *blob =
 	    bundle_member_get(c->b, "key-byok.json") ? apply_member(c, "key-byok.json", err) : NULL;
+	cJSON *f = NULL;
 	char *b64;
 	int rc;
 
@@ -118,15 +164,20 @@ static int import_key(struct apply_ctx *c, cJSON **out, struct ng_err *err)
 	}
 	if (!c->key_file)
 		return 0;
-	if ((rc = az_read_json(c->key_file, 65536, out, err)))
+	if ((rc = az_read_json(c->key_file, 65536, &f, err)))
 		return rc;
-	if (*apply_str(*out, "kty") && (cJSON_GetObjectItemCaseSensitive(*out, "d") ||
-					cJSON_GetObjectItemCaseSensitive(*out, "k")))
-		return 0;
-	return ng_errf(err, NG_EINVAL,
-		       "--key-file %s: not a private JWK (kty and d or k): give the mint key's "
-		       "private JWK",
-		       c->key_file);
+	if (*apply_str(f, "pkcs8"))
+		rc = jwk_from_pkcs8(f, out, err);
+	else if (*apply_str(f, "kty") && (*apply_str(f, "d") || *apply_str(f, "k")))
+		*out = f, f = NULL;
+	else
+		rc = ng_errf(err, NG_EINVAL,
+			     "--key-file %s: neither nutgen's key file nor a private JWK (kty and "
+			     "d or k): give the mint key `nutgen key new` wrote",
+			     c->key_file);
+	az_json_wipe(f);
+	cJSON_Delete(f);
+	return rc;
 }
 
 static int step_key(struct apply_ctx *c, char *what, struct ng_err *err)

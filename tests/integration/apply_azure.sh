@@ -150,6 +150,22 @@ A 0 apply j.tgz --key-file jwk.json
 [ "$(fakeazure_q '(s["vault"]["keys"]["mintj"]["versions"][0]["exportable"], s["vault"]["keys"]["mintj"]["versions"][0]["release_policy"]["immutable"])')" = "(True, False)" ] ||
 	fail "not exportable, or immutable"
 
+# 7b. The key file `nutgen key new` wrote (RSA as PKCS#8) is accepted as it
+#     is: the vault holds that key's d, as python-cryptography reads it.
+mkdir n && cp v.img n/encfs.img
+mkbundle n n0.tgz "$AZ_URL/vol/encfs.img" mintn
+"$FAKEAZURE_PY" -c 'import json,sys; f=json.load(open(sys.argv[1])); f["key"]["delivery"]="key-file"; json.dump(f,open(sys.argv[1],"w"))' n/fields.json
+"$NUTGEN" pack --fields n/fields.json --sign-key s.pem -o n.tgz --sparse encfs.img \
+	arm-template.json=n/arm-template.json encfs.img=n/encfs.img hostdata.txt=n/hostdata.txt \
+	policy.rego=n/policy.rego release-policy.json=n/release-policy.json >/dev/null || fail "pack n"
+A 0 apply n.tgz --key-file n/key
+d=$("$FAKEAZURE_PY" -c 'import json, sys, base64
+from cryptography.hazmat.primitives.serialization import load_der_private_key
+s = json.load(open(sys.argv[1]))["pkcs8"]
+print(format(load_der_private_key(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)), None).private_numbers().d, "x"))' n/key)
+[ "$(fakeazure_q 's["vault"]["keys"]["mintn"]["versions"][0]["rsa_d_hex"]')" = "$d" ] ||
+	fail "the vault's key differs from nutgen's key file"
+
 # 8. A key that exists and is not exportable (the KEK): refused, one line,
 #    no deployment.
 mkdir k && cp v.img k/encfs.img
