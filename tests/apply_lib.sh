@@ -1,10 +1,13 @@
-# Sourced by the apply_* integration tests after lib.sh, azurite.sh and
-# fakeazure.sh: one Azurite and one stand-in, and signed bundles made by
-# nutgen (keygen, key new --kek, pack) whose manifest names the fake's
-# endpoints as a custom cloud (SPEC §5.2 deployment.custom_cloud).
+# Sourced by the apply_* integration tests after lib.sh: one Azurite and one
+# stand-in, and signed bundles made by nutgen (keygen, key new --kek, pack)
+# whose manifest names the fake's endpoints as a custom cloud (SPEC §5.2
+# deployment.custom_cloud).
+. "$NG_SRCDIR/tests/azurite.sh"
+. "$NG_SRCDIR/tests/fakeazure.sh"
+. "$NG_SRCDIR/tests/volume_lib.sh"
 
 # apply_setup [FAKEAZURE OPTIONS]: starts both servers, the signing key
-# s.pem/s.pub, the KEK.
+# s.pem/s.pub, the KEK, cas.pem trusting both; the test then runs in $T.
 apply_setup() {
 	azurite_start
 	fakeazure_start --kek kek1 --resource-group rg1 --storage-account rg1/acct1 \
@@ -31,6 +34,8 @@ pub = rsa.RSAPublicNumbers(i(k["e"]), i(k["n"])).public_key()
 open(sys.argv[2], "wb").write(pub.public_bytes(serialization.Encoding.PEM,
                                                serialization.PublicFormat.SubjectPublicKeyInfo))
 PY
+	cat "$AZ_CA" "$FAKEAZURE_CA" >"$T/cas.pem"
+	cd "$T"
 }
 
 # mkvolume FILE MIB: a sparse LUKS-like image: dense header, scattered

@@ -22,9 +22,11 @@ passed=0 failed=0 skipped=0
 failures=""
 only=${NG_TEST_ONLY:-}
 
-for t in "$O"/tests/*; do
-	[ -x "$t" ] && [ -f "$t" ] || continue
-	name=$(basename "$t")
+# One program per tests/unit/*.c: a binary left in $O by a removed source does not run.
+for src in "$NG_SRCDIR"/tests/unit/*.c; do
+	name=$(basename "$src" .c)
+	t="$O/tests/$name"
+	[ -x "$t" ] || continue
 	[ -z "$only" ] || case $name in *$only*) ;; *) continue ;; esac
 	log="$LOGDIR/$name.log"
 	"$t" >"$log" 2>&1

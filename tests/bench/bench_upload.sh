@@ -7,13 +7,8 @@
 set -eu
 NG_TESTTMP=$NG_BENCHTMP
 . "$NG_SRCDIR/tests/lib.sh"
-. "$NG_SRCDIR/tests/azurite.sh"
-. "$NG_SRCDIR/tests/fakeazure.sh"
-. "$NG_SRCDIR/tests/volume_lib.sh"
 . "$NG_SRCDIR/tests/apply_lib.sh"
 apply_setup
-cd "$T"
-cat "$AZ_CA" "$FAKEAZURE_CA" >cas.pem
 mkdir b
 truncate -s 1G b/encfs.img
 head -c 2097152 /dev/urandom | dd of=b/encfs.img conv=notrunc 2>/dev/null

@@ -8,13 +8,8 @@
 # on every endpoint; throttled for good leaves no deployment; plan says what
 # a bundle would change; no secret on any output.
 . "$NG_SRCDIR/tests/lib.sh"
-. "$NG_SRCDIR/tests/azurite.sh"
-. "$NG_SRCDIR/tests/fakeazure.sh"
-. "$NG_SRCDIR/tests/volume_lib.sh"
 . "$NG_SRCDIR/tests/apply_lib.sh"
 apply_setup
-cd "$T"
-cat "$AZ_CA" "$FAKEAZURE_CA" >cas.pem
 A() {
 	c=$1
 	shift

@@ -4,12 +4,8 @@
 # policy, ARM holds the template with the secure parameters filled; a second
 # apply changes nothing and says so; plan/status/logs/restart/delete.
 . "$NG_SRCDIR/tests/lib.sh"
-. "$NG_SRCDIR/tests/azurite.sh"
-. "$NG_SRCDIR/tests/fakeazure.sh"
-. "$NG_SRCDIR/tests/volume_lib.sh"
 . "$NG_SRCDIR/tests/apply_lib.sh"
 apply_setup
-cd "$T"
 mkbundle b1 b1.tgz "$AZ_URL/vol/encfs.img" mint
 # Azurite and the stand-in have different test CAs: one bundle file for both.
 cat "$AZ_CA" "$FAKEAZURE_CA" >cas.pem

@@ -6,13 +6,8 @@
 # correct; faults on every endpoint: completes, or stops with one clear line
 # and nothing half-done in the vault or the group.
 . "$NG_SRCDIR/tests/lib.sh"
-. "$NG_SRCDIR/tests/azurite.sh"
-. "$NG_SRCDIR/tests/fakeazure.sh"
-. "$NG_SRCDIR/tests/volume_lib.sh"
 . "$NG_SRCDIR/tests/apply_lib.sh"
 apply_setup
-cd "$T"
-cat "$AZ_CA" "$FAKEAZURE_CA" >cas.pem
 A() { c=$1; shift; expect_exit "$c" "$NUTAPPLY" "$@" --trust s.pub --ca-file "$T/cas.pem"; }
 "$NUTGEN" keygen -o s2.pem --no-passphrase >/dev/null 2>&1 || fail "keygen"
 

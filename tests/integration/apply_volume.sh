@@ -12,14 +12,9 @@
 # apply_safety.sh checks (foreign volume, --replace-volume, SIGKILL, faults)
 # is not repeated here.
 . "$NG_SRCDIR/tests/lib.sh"
-. "$NG_SRCDIR/tests/azurite.sh"
-. "$NG_SRCDIR/tests/fakeazure.sh"
-. "$NG_SRCDIR/tests/volume_lib.sh"
 . "$NG_SRCDIR/tests/apply_lib.sh"
 AZ_DEBUG=1
 apply_setup
-cd "$T"
-cat "$AZ_CA" "$FAKEAZURE_CA" >cas.pem
 A() { c=$1; shift; expect_exit "$c" "$NUTAPPLY" "$@" --trust s.pub --ca-file "$T/cas.pem"; }
 # requests BLOB: one JSON line per request Azurite logged for vol/BLOB
 requests() {

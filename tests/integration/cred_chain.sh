@@ -9,9 +9,6 @@
 # per resource, refreshed after an expired-token fault; a wrong secret fails
 # with one line.
 . "$NG_SRCDIR/tests/lib.sh"
-. "$NG_SRCDIR/tests/azurite.sh"
-. "$NG_SRCDIR/tests/fakeazure.sh"
-. "$NG_SRCDIR/tests/volume_lib.sh"
 . "$NG_SRCDIR/tests/apply_lib.sh"
 command -v openssl >/dev/null || skip "openssl not installed"
 mkdir -p "$T/id"
@@ -20,8 +17,6 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=nutapply-test-client
 cat "$T/id/client.crt" "$T/id/client.key" >"$T/id/client.pem"
 echo "federated-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$T/id/fed"
 apply_setup --client-cert "$T/id/client.crt" --federated-token-file "$T/id/fed"
-cd "$T"
-cat "$AZ_CA" "$FAKEAZURE_CA" >cas.pem
 SECRET=$AZURE_CLIENT_SECRET
 MI=$(fakeazure_field mi_client_id)
 # The managed identity may read what plan reads.
