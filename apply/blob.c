@@ -321,18 +321,47 @@ static int plan(int fd, uint64_t size, struct blob_range **out, size_t *n, struc
 	return rc;
 }
 
+/* The parts of the written ranges w outside the plan p (both sorted and
+ * disjoint), cut at 4 MiB. */
+static int outside(const struct blob_range *w, size_t nw, const struct blob_range *p, size_t np,
+		   struct blob_range **out, size_t *n, struct ng_err *err)
+{
+	size_t j = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; !rc && i < nw; i++)
+		for (uint64_t o = w[i].off, end = o + w[i].len, e; !rc && o < end; o = e) {
+			while (j < np && p[j].off + p[j].len <= o)
+				j++;
+			if (j < np && p[j].off <= o) {
+				e = p[j].off + p[j].len;
+				continue;
+			}
+			e = j < np && p[j].off < end ? p[j].off : end;
+			e = e - o > BLOB_MAX_PUT ? o + BLOB_MAX_PUT : e;
+			rc = push(out, n, o, e - o, err);
+		}
+	return rc;
+}
+
+enum mode { PUT, GET, CLEAR };
+
 struct up {
 	struct http_ctx *http;
 	const struct blob_auth *a;
 	const char *url, *bundle, *volume;
 	char lease[40], len[64]; /* len: Put Blob's x-ms-blob-content-length */
-	int fd;
-	uint64_t size;
+	double lease_t;		 /* when the lease was last taken or renewed */
+	int fd, par;
+	enum mode mode;
+	uint64_t size, done;
 	struct blob_range *todo;
-	size_t n, next;
+	size_t n, next, nbad;
 	struct slot {
 		struct breq r;
-		size_t idx;
+		struct blob_range g;
 		uint8_t buf[BLOB_MAX_PUT];
 	} * slots;
 	struct blob_result *res;
@@ -368,6 +397,23 @@ static int call(struct up *u, const char *query, int meta, long want, const char
 	return rc;
 }
 
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* §1.8: our 60 s lease, renewed after 40 s (also between parallel calls). */
+static int renew(struct up *u, struct ng_err *err)
+{
+	if (!*u->lease || mono() - u->lease_t < 40)
+		return 0;
+	u->lease_t = mono();
+	return call(u, "comp=lease", 0, 200, "renew the lease", NULL, err,
+		    "x-ms-lease-action: renew", NULL);
+}
+
 /* Makes the blob ours to write (§8): creates it when absent, takes our own
  * unfinished upload, refuses anything else unless replace. */
 static int claim(struct up *u, int replace, struct ng_err *err)
@@ -375,7 +421,6 @@ static int claim(struct up *u, int replace, struct ng_err *err)
 	const char *pb = "x-ms-blob-type: PageBlob", *s;
 	struct blob_state st;
 	struct http_resp resp;
-	struct ng_err e2;
 	char h[192], id[37];
 	long status;
 	int rc, round = 0;
@@ -402,14 +447,15 @@ static int claim(struct up *u, int replace, struct ng_err *err)
 			       u->url, *st.volume ? "volume " : "data not made by nutapply",
 			       st.volume, *st.state ? st.state : "none",
 			       (unsigned long long)st.size, st.last_modified);
-	/* §8.2: lease, snapshot, replace under If-Match and the lease; marked
-	 * uploading with our volume id, no other run will touch it then */
+	/* §8.2: lease, snapshot, replace under If-Match and the lease, which
+	 * every later write carries until the caller releases it */
 	http_uuid(id);
 	snprintf(h, sizeof(h), "x-ms-proposed-lease-id: %s", id);
 	if ((rc = call(u, "comp=lease", 0, 201, "lease the blob (another writer?)", NULL, err,
 		       "x-ms-lease-action: acquire", "x-ms-lease-duration: 60", h, NULL)))
 		return rc;
 	memcpy(u->lease, id, sizeof(id));
+	u->lease_t = mono();
 	if (!(rc = call(u, "comp=snapshot", 0, 201, "snapshot", &resp, err, NULL))) {
 		s = http_resp_header(&resp, "x-ms-snapshot");
 		snprintf(u->res->snapshot, sizeof(u->res->snapshot), "%s", s ? s : "");
@@ -421,64 +467,139 @@ static int claim(struct up *u, int replace, struct ng_err *err)
 	if (!rc &&
 	    !(rc = call(u, NULL, 1, 201, "replace page blob", NULL, err, pb, u->len, h, NULL)))
 		u->res->action = BLOB_REPLACED;
-	call(u, "comp=lease", 0, 200, "release", NULL, &e2, "x-ms-lease-action: release", NULL);
-	*u->lease = 0; /* released, or it expires within 60 s */
 	return rc;
 }
 
-static int put_next(void *arg, int slot, struct http_req *q, struct ng_err *err)
+/* One Put Page (Content-MD5 of the image there), clear, or ranged Get. */
+static int req_next(void *arg, int slot, struct http_req *q, struct ng_err *err)
 {
 	struct up *u = arg;
 	struct slot *sl = &u->slots[slot];
-	const struct blob_range *g = &u->todo[sl->idx = u->next];
+	const struct blob_range *g = &sl->g;
 	unsigned char md5[16], b64[28];
 	int rc;
 
-	if (u->next++ >= u->n)
+	if (u->next >= u->n)
 		return 0;
-	if (pread(u->fd, sl->buf, g->len, (off_t)g->off) != (ssize_t)g->len)
+	if ((rc = renew(u, err)))
+		return rc;
+	sl->g = u->todo[u->next++];
+	if (u->mode != CLEAR && pread(u->fd, sl->buf, g->len, (off_t)g->off) != (ssize_t)g->len)
 		return ng_errf(err, NG_EIO, "volume image: read at %llu failed",
 			       (unsigned long long)g->off);
-	EVP_Digest(sl->buf, g->len, md5, NULL, EVP_md5(), NULL);
-	EVP_EncodeBlock(b64, md5, sizeof(md5));
-	breq_init(&sl->r, "PUT", u->url, "comp=page");
+	breq_init(&sl->r, u->mode == GET ? "GET" : "PUT", u->url,
+		  u->mode == GET ? NULL : "comp=page");
 	breq_add(&sl->r, "x-ms-range: bytes=%llu-%llu", (unsigned long long)g->off,
 		 (unsigned long long)(g->off + g->len - 1));
-	breq_add(&sl->r, "x-ms-page-write: update");
-	breq_add(&sl->r, "Content-MD5: %s", b64);
-	if ((rc = breq_sign(&sl->r, u->a, sl->buf, g->len, err)))
+	if (*u->lease)
+		breq_add(&sl->r, "x-ms-lease-id: %s", u->lease);
+	if (u->mode == PUT) {
+		EVP_Digest(sl->buf, g->len, md5, NULL, EVP_md5(), NULL);
+		EVP_EncodeBlock(b64, md5, sizeof(md5));
+		breq_add(&sl->r, "Content-MD5: %s", b64);
+	}
+	if (u->mode != GET)
+		breq_add(&sl->r, "x-ms-page-write: %s", u->mode == PUT ? "update" : "clear");
+	if ((rc = breq_sign(&sl->r, u->a, u->mode == PUT ? sl->buf : NULL,
+			    u->mode == PUT ? g->len : 0, err)))
 		return rc;
 	*q = sl->r.q;
+	q->max_response = g->len;
 	return 1;
 }
 
-static int put_done(void *arg, int slot, const struct http_resp *resp, struct ng_err *err)
+/* A range read back unlike the image goes to todo[nbad++]: nbad <= the
+ * calls done < next, so no call still to start reads it. */
+static int req_done(void *arg, int slot, const struct http_resp *resp, struct ng_err *err)
 {
+	static const char *const names[] = {"Put Page", "read back", "clear pages"};
 	struct up *u = arg;
-	const struct blob_range *g = &u->todo[u->slots[slot].idx];
-	char what[64];
+	struct slot *sl = &u->slots[slot];
+	char what[80];
+	int rc = renew(u, err);
 
-	breq_free(&u->slots[slot].r);
-	snprintf(what, sizeof(what), "Put Page at %llu", (unsigned long long)g->off);
-	if (resp->status != 201)
-		return http_status_err(resp, err, NG_ENET, what);
-	progress_update(u->res->put_bytes += g->len);
+	breq_free(&sl->r);
+	snprintf(what, sizeof(what), "%s bytes %llu-%llu", names[u->mode],
+		 (unsigned long long)sl->g.off, (unsigned long long)(sl->g.off + sl->g.len - 1));
+	if (!rc && resp->status != (u->mode == GET ? 206 : 201))
+		rc = http_status_err(resp, err, NG_ENET, what);
+	if (rc)
+		return rc;
+	if (u->mode == PUT)
+		u->res->put_bytes += sl->g.len;
+	if (u->mode == GET &&
+	    (resp->body.len != sl->g.len || memcmp(resp->body.data, sl->buf, sl->g.len)))
+		u->todo[u->nbad++] = sl->g;
+	progress_update(u->done += sl->g.len);
 	return 0;
+}
+
+static int phase(struct up *u, enum mode mode, struct blob_range *list, size_t n,
+		 struct ng_err *err)
+{
+	static const char *const labels[] = {"upload", "verify", "clear"};
+	uint64_t total = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		total += list[i].len;
+	u->mode = mode;
+	u->todo = list;
+	u->n = n;
+	u->next = u->nbad = 0;
+	u->done = 0;
+	progress_begin(labels[mode], total);
+	rc = n ? http_multi_run(u->http, u->par, req_next, req_done, u, err) : 0;
+	progress_end();
+	return rc;
+}
+
+/* §8.3-8.4: every planned range read back equal to the image (a differing
+ * one sent again, once), and no page written outside the plan. */
+static int verify(struct up *u, const struct blob_range *pl, size_t np, struct blob_range *todo,
+		  struct ng_err *err)
+{
+	struct blob_range *srv = NULL, *out = NULL;
+	size_t n = np, ns, no = 0;
+	int rc = 0;
+
+	memcpy(todo, pl, np * sizeof(*pl));
+	for (int round = 0; !rc && n; round++) {
+		if ((rc = phase(u, GET, todo, n, err)) || !(n = u->nbad))
+			break;
+		if (round)
+			rc = ng_errf(err, NG_EVERIFY,
+				     "%s: bytes %llu-%llu read back differ from the image after "
+				     "sending them again: not marking the volume complete",
+				     u->url, (unsigned long long)todo[0].off,
+				     (unsigned long long)(todo[0].off + todo[0].len - 1));
+		else
+			rc = phase(u, PUT, todo, n, err);
+	}
+	if (!rc && !(rc = blob_page_ranges(u->http, u->a, u->url, &srv, &ns, err)) &&
+	    !(rc = outside(srv, ns, pl, np, &out, &no, err)) && no)
+		rc = ng_errf(err, NG_EVERIFY,
+			     "%s: pages at %llu are written but not in the image's plan: not "
+			     "marking the volume complete",
+			     u->url, (unsigned long long)out[0].off);
+	free(srv);
+	free(out);
+	return rc;
 }
 
 int blob_upload_volume(struct http_ctx *http, const struct blob_auth *auth, const char *url,
 		       const char *image_path, const char *bundle_id, const char *volume_id,
 		       const struct blob_opts *opts, struct blob_result *res, struct ng_err *err)
 {
-	int par = opts && opts->parallel > 0 ? (opts->parallel < 64 ? opts->parallel : 64) : 8;
 	struct up u = {http, auth, url, bundle_id, volume_id, .res = res};
-	struct blob_range *pl = NULL, *srv = NULL;
-	size_t np = 0, ns = 0, j = 0;
+	struct blob_range *pl = NULL, *srv = NULL, *todo = NULL, *stale = NULL;
+	size_t np = 0, ns = 0, nt = 0, nst = 0, j = 0;
 	struct stat sb = {0};
-	uint64_t total = 0;
+	struct ng_err e2;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
+	u.par = opts && opts->parallel > 0 ? (opts->parallel < 64 ? opts->parallel : 64) : 8;
 	if ((u.fd = open(image_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(u.fd, &sb) ||
 	    !sb.st_size || sb.st_size % BLOB_PAGE)
 		rc = ng_errf(err, NG_EIO, "%s: not a volume image (a multiple of 512 bytes)",
@@ -486,35 +607,39 @@ int blob_upload_volume(struct http_ctx *http, const struct blob_auth *auth, cons
 	u.size = (uint64_t)sb.st_size;
 	snprintf(u.len, sizeof(u.len), "x-ms-blob-content-length: %llu",
 		 (unsigned long long)u.size);
-	if (!rc && !(u.slots = calloc((size_t)par, sizeof(*u.slots))))
+	if (!rc && !(u.slots = calloc((size_t)u.par, sizeof(*u.slots))))
 		rc = ng_errf(err, NG_ENOMEM, "out of memory");
-	if (rc || (rc = plan(u.fd, u.size, &pl, &np, err)) ||
-	    (rc = claim(&u, opts && opts->replace, err)) || res->action == BLOB_UNCHANGED ||
-	    (res->action == BLOB_RESUMED &&
-	     (rc = blob_page_ranges(http, auth, url, &srv, &ns, err))))
+	if (rc || (rc = plan(u.fd, u.size, &pl, &np, err)))
 		goto out;
-	/* resumed: send only what Get Page Ranges lacks (each Put Page is atomic
-	 * and the service checked its Content-MD5) */
+	if (!(todo = malloc((np + 1) * sizeof(*todo))))
+		rc = ng_errf(err, NG_ENOMEM, "out of memory");
+	if (rc || (rc = claim(&u, opts && opts->replace, err)) || res->action == BLOB_UNCHANGED ||
+	    (res->action == BLOB_RESUMED &&
+	     ((rc = blob_page_ranges(http, auth, url, &srv, &ns, err)) ||
+	      (rc = outside(srv, ns, pl, np, &stale, &nst, err)))))
+		goto out;
+	/* resumed: send only what Get Page Ranges lacks, clear what the plan
+	 * does not hold; the read-back below checks it all */
 	for (size_t i = 0; i < np; i++) {
 		while (j < ns && srv[j].off + srv[j].len <= pl[i].off)
 			j++;
 		if (j == ns || srv[j].off > pl[i].off ||
-		    srv[j].off + srv[j].len < pl[i].off + pl[i].len) {
-			total += pl[i].len;
-			pl[u.n++] = pl[i];
-		}
+		    srv[j].off + srv[j].len < pl[i].off + pl[i].len)
+			todo[nt++] = pl[i];
 	}
-	u.todo = pl;
-	progress_begin("upload", total);
-	rc = http_multi_run(http, par, put_next, put_done, &u, err);
-	progress_end();
-	if (!rc)
+	if (!(rc = phase(&u, PUT, todo, nt, err)) && !(rc = phase(&u, CLEAR, stale, nst, err)) &&
+	    !(rc = verify(&u, pl, np, todo, err)))
 		rc = call(&u, "comp=metadata", 2, 200, "set metadata", NULL, err, NULL);
 out:
+	if (*u.lease) /* else it expires within 60 s */
+		call(&u, "comp=lease", 0, 200, "release", NULL, &e2, "x-ms-lease-action: release",
+		     NULL);
 	if (u.fd >= 0)
 		close(u.fd);
 	free(u.slots);
 	free(pl);
 	free(srv);
+	free(todo);
+	free(stale);
 	return rc;
 }
