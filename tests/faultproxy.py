@@ -24,6 +24,8 @@ Usage:
                 connection (SO_LINGER 0): a dropped connection mid-upload
      slow       forward, but wait ARG seconds (default 2) before replying
      truncate   forward, but cut the response body in half and close
+     corrupt    forward with one byte of the request body flipped (headers as
+                sent: Azurite 3.35 accepts a wrong Content-MD5, azure-rest.md §2.4)
   --limit N        stop injecting after N faults (default: unlimited)
 
 The proxy forwards everything else unchanged, keeps client connections alive,
@@ -51,7 +53,7 @@ def parse_args():
     a.rules = []
     for f in a.fault:
         parts = f.split(":")
-        if parts[0] not in ("429", "503", "500", "reset", "slow", "truncate") or len(parts) < 2:
+        if parts[0] not in ("429", "503", "500", "reset", "slow", "truncate", "corrupt") or len(parts) < 2:
             p.error("--fault %s: KIND:EVERY[:ARG]" % f)
         a.rules.append((parts[0], int(parts[1]), float(parts[2]) if len(parts) > 2 else None))
     return a
@@ -117,6 +119,8 @@ class Handler(socketserver.BaseRequestHandler):
                     conn.close()
                     return
                 body = f.read(length) if length else b""
+                if action == "corrupt" and body:
+                    body = body[:length // 2] + bytes([body[length // 2] ^ 1]) + body[length // 2 + 1:]
                 if action in ("429", "503", "500"):
                     st = int(action)
                     code = {429: "TooManyRequests", 503: "ServerBusy", 500: "OperationTimedOut"}[st]
