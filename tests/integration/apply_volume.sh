@@ -142,11 +142,11 @@ mkbundle v l.tgz "$PROXY_URL/vol/l.img" mintl
 "$NUTAPPLY" apply l.tgz --replace-volume --trust s.pub --ca-file cas.pem -q >l.out 2>&1 &
 pid=$!
 i=0
-while ! requests l.img | grep -q '"comp=page"' && [ $i -lt 200 ]; do
+while ! grep -q "RequestURL=[^ ]*/vol/l.img?comp=page .*\"user-agent\":\"nutapply" "$T/az/debug.log" && [ $i -lt 200 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-az_oracle putpage vol/l.img 0 2>l.put && fail "a writer without the lease was let in"
+az_oracle putpage vol/l.img 0 2>l.put && fail "a writer without the lease was let in after $i polls"
 grep -q "put page: 412" l.put || fail "other writer: $(cat l.put)"
 wait $pid || fail "replace under lease: $(cat l.out)"
 requests l.img >l.req
