@@ -321,8 +321,8 @@ static int plan(int fd, uint64_t size, struct blob_range **out, size_t *n, struc
 	return rc;
 }
 
-/* The parts of the written ranges w outside the plan p (both sorted and
- * disjoint), cut at 4 MiB. */
+/* The parts of the ranges w outside the ranges p (both sorted and disjoint),
+ * cut at 4 MiB; with np 0, a copy of w. */
 static int outside(const struct blob_range *w, size_t nw, const struct blob_range *p, size_t np,
 		   struct blob_range **out, size_t *n, struct ng_err *err)
 {
@@ -347,13 +347,14 @@ static int outside(const struct blob_range *w, size_t nw, const struct blob_rang
 }
 
 enum mode { PUT, GET, CLEAR };
+static const char *const mode_name[] = {"Put Page", "read back", "clear pages"};
 
 struct up {
 	struct http_ctx *http;
 	const struct blob_auth *a;
 	const char *url, *bundle, *volume;
 	char lease[40], len[64]; /* len: Put Blob's x-ms-blob-content-length */
-	double lease_t;		 /* when the lease was last taken or renewed */
+	time_t lease_t;		 /* when the lease was last taken or renewed */
 	int fd, par;
 	enum mode mode;
 	uint64_t size, done;
@@ -397,19 +398,12 @@ static int call(struct up *u, const char *query, int meta, long want, const char
 	return rc;
 }
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* §1.8: our 60 s lease, renewed after 40 s (also between parallel calls). */
 static int renew(struct up *u, struct ng_err *err)
 {
-	if (!*u->lease || mono() - u->lease_t < 40)
+	if (!*u->lease || time(NULL) - u->lease_t < 40)
 		return 0;
-	u->lease_t = mono();
+	u->lease_t = time(NULL);
 	return call(u, "comp=lease", 0, 200, "renew the lease", NULL, err,
 		    "x-ms-lease-action: renew", NULL);
 }
@@ -455,7 +449,7 @@ static int claim(struct up *u, int replace, struct ng_err *err)
 		       "x-ms-lease-action: acquire", "x-ms-lease-duration: 60", h, NULL)))
 		return rc;
 	memcpy(u->lease, id, sizeof(id));
-	u->lease_t = mono();
+	u->lease_t = time(NULL);
 	if (!(rc = call(u, "comp=snapshot", 0, 201, "snapshot", &resp, err, NULL))) {
 		s = http_resp_header(&resp, "x-ms-snapshot");
 		snprintf(u->res->snapshot, sizeof(u->res->snapshot), "%s", s ? s : "");
@@ -512,14 +506,13 @@ static int req_next(void *arg, int slot, struct http_req *q, struct ng_err *err)
  * calls done < next, so no call still to start reads it. */
 static int req_done(void *arg, int slot, const struct http_resp *resp, struct ng_err *err)
 {
-	static const char *const names[] = {"Put Page", "read back", "clear pages"};
 	struct up *u = arg;
 	struct slot *sl = &u->slots[slot];
 	char what[80];
 	int rc = renew(u, err);
 
 	breq_free(&sl->r);
-	snprintf(what, sizeof(what), "%s bytes %llu-%llu", names[u->mode],
+	snprintf(what, sizeof(what), "%s bytes %llu-%llu", mode_name[u->mode],
 		 (unsigned long long)sl->g.off, (unsigned long long)(sl->g.off + sl->g.len - 1));
 	if (!rc && resp->status != (u->mode == GET ? 206 : 201))
 		rc = http_status_err(resp, err, NG_ENET, what);
@@ -537,7 +530,6 @@ static int req_done(void *arg, int slot, const struct http_resp *resp, struct ng
 static int phase(struct up *u, enum mode mode, struct blob_range *list, size_t n,
 		 struct ng_err *err)
 {
-	static const char *const labels[] = {"upload", "verify", "clear"};
 	uint64_t total = 0;
 	int rc;
 
@@ -548,7 +540,7 @@ static int phase(struct up *u, enum mode mode, struct blob_range *list, size_t n
 	u->n = n;
 	u->next = u->nbad = 0;
 	u->done = 0;
-	progress_begin(labels[mode], total);
+	progress_begin(mode_name[mode], total);
 	rc = n ? http_multi_run(u->http, u->par, req_next, req_done, u, err) : 0;
 	progress_end();
 	return rc;
@@ -556,14 +548,12 @@ static int phase(struct up *u, enum mode mode, struct blob_range *list, size_t n
 
 /* §8.3-8.4: every planned range read back equal to the image (a differing
  * one sent again, once), and no page written outside the plan. */
-static int verify(struct up *u, const struct blob_range *pl, size_t np, struct blob_range *todo,
-		  struct ng_err *err)
+static int verify(struct up *u, const struct blob_range *pl, size_t np, struct ng_err *err)
 {
-	struct blob_range *srv = NULL, *out = NULL;
-	size_t n = np, ns, no = 0;
-	int rc = 0;
+	struct blob_range *todo, *srv = NULL, *out = NULL;
+	size_t n, ns, no = 0;
+	int rc = outside(pl, np, NULL, 0, &todo, &n, err);
 
-	memcpy(todo, pl, np * sizeof(*pl));
 	for (int round = 0; !rc && n; round++) {
 		if ((rc = phase(u, GET, todo, n, err)) || !(n = u->nbad))
 			break;
@@ -582,6 +572,7 @@ static int verify(struct up *u, const struct blob_range *pl, size_t np, struct b
 			     "%s: pages at %llu are written but not in the image's plan: not "
 			     "marking the volume complete",
 			     u->url, (unsigned long long)out[0].off);
+	free(todo);
 	free(srv);
 	free(out);
 	return rc;
@@ -593,9 +584,8 @@ int blob_upload_volume(struct http_ctx *http, const struct blob_auth *auth, cons
 {
 	struct up u = {http, auth, url, bundle_id, volume_id, .res = res};
 	struct blob_range *pl = NULL, *srv = NULL, *todo = NULL, *stale = NULL;
-	size_t np = 0, ns = 0, nt = 0, nst = 0, j = 0;
+	size_t np = 0, ns = 0, nt = 0, nst = 0;
 	struct stat sb = {0};
-	struct ng_err e2;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -609,31 +599,23 @@ int blob_upload_volume(struct http_ctx *http, const struct blob_auth *auth, cons
 		 (unsigned long long)u.size);
 	if (!rc && !(u.slots = calloc((size_t)u.par, sizeof(*u.slots))))
 		rc = ng_errf(err, NG_ENOMEM, "out of memory");
-	if (rc || (rc = plan(u.fd, u.size, &pl, &np, err)))
-		goto out;
-	if (!(todo = malloc((np + 1) * sizeof(*todo))))
-		rc = ng_errf(err, NG_ENOMEM, "out of memory");
+	if (!rc)
+		rc = plan(u.fd, u.size, &pl, &np, err);
+	/* resumed: send only what Get Page Ranges lacks, clear what the plan
+	 * does not hold; the read-back checks it all */
 	if (rc || (rc = claim(&u, opts && opts->replace, err)) || res->action == BLOB_UNCHANGED ||
 	    (res->action == BLOB_RESUMED &&
-	     ((rc = blob_page_ranges(http, auth, url, &srv, &ns, err)) ||
-	      (rc = outside(srv, ns, pl, np, &stale, &nst, err)))))
+	     (rc = blob_page_ranges(http, auth, url, &srv, &ns, err))) ||
+	    (rc = outside(pl, np, srv, ns, &todo, &nt, err)) ||
+	    (rc = outside(srv, ns, pl, np, &stale, &nst, err)))
 		goto out;
-	/* resumed: send only what Get Page Ranges lacks, clear what the plan
-	 * does not hold; the read-back below checks it all */
-	for (size_t i = 0; i < np; i++) {
-		while (j < ns && srv[j].off + srv[j].len <= pl[i].off)
-			j++;
-		if (j == ns || srv[j].off > pl[i].off ||
-		    srv[j].off + srv[j].len < pl[i].off + pl[i].len)
-			todo[nt++] = pl[i];
-	}
 	if (!(rc = phase(&u, PUT, todo, nt, err)) && !(rc = phase(&u, CLEAR, stale, nst, err)) &&
-	    !(rc = verify(&u, pl, np, todo, err)))
+	    !(rc = verify(&u, pl, np, err)))
 		rc = call(&u, "comp=metadata", 2, 200, "set metadata", NULL, err, NULL);
 out:
 	if (*u.lease) /* else it expires within 60 s */
-		call(&u, "comp=lease", 0, 200, "release", NULL, &e2, "x-ms-lease-action: release",
-		     NULL);
+		call(&u, "comp=lease", 0, 200, "release", NULL, &(struct ng_err){0},
+		     "x-ms-lease-action: release", NULL);
 	if (u.fd >= 0)
 		close(u.fd);
 	free(u.slots);
