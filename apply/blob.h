@@ -36,9 +36,9 @@ struct blob_result {
 
 /* Creates the blob if absent (If-None-Match: *, state "uploading" with the
  * bundle and volume ids) or resumes our own unfinished upload, puts the
- * non-zero pages it lacks (<= 4 MiB, Content-MD5, `parallel` at once), then
- * sets state "complete". Another blob: NG_EEXIST, untouched, unless
- * opts->replace: lease, snapshot, replace (§8). */
+ * non-zero pages it lacks (<= 4 MiB, Content-MD5, `parallel` at once), sets
+ * "complete" once all read back right. Another blob: NG_EEXIST, untouched,
+ * unless opts->replace: lease, snapshot, replace, write under the lease (§8). */
 int blob_upload_volume(struct http_ctx *http, const struct blob_auth *auth, const char *url,
 		       const char *image_path, const char *bundle_id, const char *volume_id,
 		       const struct blob_opts *opts, struct blob_result *res, struct ng_err *err);
