@@ -18,21 +18,29 @@ done
 nz=$(nonzero_bytes b/encfs.img)
 mkbundle b par.tgz "$AZ_URL/vol/par.img" mint
 mkbundle b seq.tgz "$AZ_URL/vol/seq.img" mint
-# run N BUNDLE: "<volume step seconds> <page bytes sent> <Put Page calls>"
+# run N BUNDLE: "<volume step seconds> <page bytes sent>"
 run() {
-	NUTAPPLY_HTTP_DEBUG=1 "$NUTAPPLY" apply "$2" --parallel "$1" --json -q --trust s.pub \
-		--ca-file cas.pem >"r$1.json" 2>"r$1.err"
-	python3 - "r$1.json" "$(grep -c 'http: > PUT .*comp=page (try 1)' "r$1.err")" <<'PY'
+	"$NUTAPPLY" apply "$2" --parallel "$1" --json -q --trust s.pub --ca-file cas.pem >"r$1.json"
+	python3 - "r$1.json" <<'PY'
 import json, re, sys
 s = {x["step"]: x for x in json.load(open(sys.argv[1]))["steps"]}["volume"]
-print(s["seconds"], re.search(r"(\d+) bytes of page data sent", s["result"]).group(1), sys.argv[2])
+print(s["seconds"], re.search(r"(\d+) bytes of page data sent", s["result"]).group(1))
 PY
 }
 par=$(run 8 par.tgz)
 seq=$(run 1 seq.tgz)
-echo "$nz $par $seq" | awk '{
-	printf "upload: 1 GiB volume, %.1f MiB non-zero, %d Put Page calls\n", $1 / 1048576, $4
+# On loopback one Node thread (Azurite) is the bottleneck, so parallel Put
+# Pages cannot win; they pay off when each request waits on the network. The
+# same again through a proxy that holds every reply 50 ms, as a WAN would.
+start_proxy wan --fault slow:1:0.05
+mkbundle b wpar.tgz "$PROXY_URL/vol/wpar.img" mint
+mkbundle b wseq.tgz "$PROXY_URL/vol/wseq.img" mint
+wpar=$(run 8 wpar.tgz)
+wseq=$(run 1 wseq.tgz)
+echo "$nz $par $seq $wpar $wseq" | awk '{
+	printf "upload: 1 GiB volume, %.1f MiB non-zero; each time includes the read-back (azure-rest.md 8.4)\n", $1 / 1048576
 	printf "upload: bytes sent %d = %.4f x non-zero data (target <= 1.10)\n", $3, $3 / $1
-	printf "upload: parallel (8) %.2f s, sequential (1 connection) %.2f s: %.2fx\n", $2, $5, $5 / $2
-	printf "upload: %.1f MiB/s of non-zero data in parallel\n", $1 / 1048576 / $2
+	printf "upload: loopback: parallel (8) %.2f s, sequential (1 connection) %.2f s: %.2fx\n", $2, $4, $4 / $2
+	printf "upload: 50 ms per reply: parallel (8) %.2f s, sequential %.2f s: %.2fx\n", $6, $8, $8 / $6
+	printf "upload: %.1f MiB/s of non-zero data in parallel on loopback\n", $1 / 1048576 / $2
 }'
