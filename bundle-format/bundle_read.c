@@ -458,20 +458,15 @@ int bundle_open(const char *path, const struct bundle_read_opts *o, struct bundl
 	struct bundle *b = calloc(1, sizeof(*b));
 	uint8_t(*stored_sha)[32] = calloc(MANIFEST_MAX_MEMBERS, 32);
 	struct stat st;
-	int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = 0, fd = open_regular(path, &st, err);
 
 	*out = NULL;
+	if (fd < 0) {
+		rc = fd;
+		goto done;
+	}
 	if (!b || !stored_sha) {
 		rc = ng_errf(err, NG_ENOMEM, "out of memory");
-		goto done;
-	}
-	if (fd < 0) {
-		rc = ng_errf(err, errno == ENOENT ? NG_ENOTFOUND : NG_EIO, "%s: cannot open: %s",
-			     path, strerror(errno));
-		goto done;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		rc = ng_errf(err, NG_EINVAL, "%s: not a regular file", path);
 		goto done;
 	}
 	if ((rc = file_digest(fd, b, path, err)) ||

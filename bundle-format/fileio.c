@@ -11,21 +11,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int open_regular(const char *path, struct stat *st, struct ng_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ng_errf(err, errno == ENOENT ? NG_ENOTFOUND : NG_EIO, "%s: cannot open: %s",
+			       path, strerror(errno));
+	if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return ng_errf(err, NG_EINVAL, "%s: not a regular file", path);
+	}
+	return fd;
+}
+
 int read_file_capped(const char *path, size_t max, uint8_t **out, size_t *outlen,
 		     struct ng_err *err)
 {
 	struct stat st;
 	uint8_t *b;
 	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular(path, &st, err);
 
 	if (fd < 0)
-		return ng_errf(err, errno == ENOENT ? NG_ENOTFOUND : NG_EIO, "%s: cannot open: %s",
-			       path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return ng_errf(err, NG_EINVAL, "%s: not a regular file", path);
-	}
+		return fd;
 	if ((uint64_t)st.st_size > max) {
 		close(fd);
 		return ng_errf(err, NG_ELIMIT, "%s: %lld bytes is over the limit of %zu", path,

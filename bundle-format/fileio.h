@@ -10,11 +10,15 @@
 #define NG_FILEIO_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "err.h"
 
+/* Opens path read-only, refusing anything but a regular file: returns the fd
+ * (st filled) or a negative code with err naming path. */
+int open_regular(const char *path, struct stat *st, struct ng_err *err);
 /* Reads a whole regular file into a malloc'd, NUL-terminated buffer; fails
  * with NG_ELIMIT when it is larger than max bytes. */
 int read_file_capped(const char *path, size_t max, uint8_t **out, size_t *outlen,

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "digest.h"
+#include "fileio.h"
 #include "gzstored.h"
 
 #define INBUF (1024 * 1024)
@@ -158,20 +159,15 @@ int tarw_scan_file(const char *path, int sparse, struct tarw_scan *s, struct ng_
 	struct stat st;
 	size_t cap = 0;
 	uint64_t pos = 0;
-	int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = 0, fd = open_regular(path, &st, err);
 
 	memset(s, 0, sizeof(*s));
+	if (fd < 0) {
+		rc = fd;
+		goto done;
+	}
 	if (!all || !data || !b) {
 		rc = ng_errf(err, NG_ENOMEM, "out of memory");
-		goto done;
-	}
-	if (fd < 0) {
-		rc = ng_errf(err, errno == ENOENT ? NG_ENOTFOUND : NG_EIO, "%s: cannot open: %s",
-			     path, strerror(errno));
-		goto done;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		rc = ng_errf(err, NG_EINVAL, "%s: not a regular file", path);
 		goto done;
 	}
 	s->size = (uint64_t)st.st_size;
