@@ -18,6 +18,29 @@ import base64, hashlib, hmac, http.client, os, ssl, sys, urllib.parse
 from email.utils import formatdate
 import re
 
+PAGE, CHUNK = 512, 4 << 20
+
+
+def nonzero_pages(f):
+    """Offsets of the non-zero 512-byte pages of an open file, reading only its
+    data extents (SEEK_DATA/SEEK_HOLE), so a 1 GiB sparse image costs what it holds."""
+    fd, pos, z = f.fileno(), 0, bytes(PAGE)
+    size = os.fstat(fd).st_size
+    while pos < size:
+        try:
+            d = os.lseek(fd, pos, os.SEEK_DATA)
+        except OSError:
+            break
+        h = os.lseek(fd, d, os.SEEK_HOLE)
+        d -= d % PAGE
+        f.seek(d)
+        b = f.read(h - d)
+        for i in range(0, len(b), PAGE):
+            if b[i:i + PAGE] != z:
+                yield d + i
+        pos = h
+
+
 def main():
     a = sys.argv[1:]
     ca = a[a.index("--ca") + 1]
@@ -59,6 +82,31 @@ def main():
         r = c.getresponse()
         return c, r
 
+    def blob_size(path):
+        c, r = req("HEAD", path)
+        r.read()
+        if r.status != 200:
+            sys.exit("head: %d" % r.status)
+        return int(r.getheader("Content-Length"))
+
+    def page_ranges(path):
+        c, r = req("GET", path, {"comp": "pagelist"})
+        body = r.read().decode()
+        if r.status != 200:
+            sys.exit("pagelist: %d" % r.status)
+        return sorted((int(a), int(b)) for a, b in re.findall(r"<Start>(\d+)</Start><End>(\d+)</End>", body))
+
+    def written(path, ranges):
+        """(offset, bytes) of every written range, in ranged Gets of at most 4 MiB."""
+        for s, e in ranges:
+            for off in range(s, e + 1, CHUNK):
+                end = min(e, off + CHUNK - 1)
+                c, r = req("GET", path, None, {"x-ms-range": "bytes=%d-%d" % (off, end)})
+                b = r.read()
+                if r.status != 206 or len(b) != end - off + 1:
+                    sys.exit("ranged get: %d" % r.status)
+                yield off, b
+
     cmd = rest[0]
     if cmd == "mkcontainer":
         c, r = req("PUT", rest[1], {"restype": "container"})
@@ -71,16 +119,8 @@ def main():
         # (azure-rest.md §1.9), so it is hashed as zeros without a 1 GiB
         # download from the emulator (which serves ~30 MB/s). sha256-full
         # downloads everything.
-        c, r = req("HEAD", rest[1])
-        r.read()
-        if r.status != 200:
-            sys.exit("head: %d" % r.status)
-        size = int(r.getheader("Content-Length"))
-        c, r = req("GET", rest[1], {"comp": "pagelist"})
-        body = r.read().decode()
-        if r.status != 200:
-            sys.exit("pagelist: %d" % r.status)
-        ranges = [(int(a), int(b)) for a, b in re.findall(r"<Start>(\d+)</Start><End>(\d+)</End>", body)]
+        size = blob_size(rest[1])
+        ranges = page_ranges(rest[1])
         h = hashlib.sha256()
         pos = 0
         zero = bytes(1 << 20)
@@ -89,15 +129,10 @@ def main():
                 k = min(n, len(zero))
                 h.update(zero[:k])
                 n -= k
-        for s, e in sorted(ranges):
+        for s, e in ranges:
             assert s >= pos, "overlapping page ranges"
             zeros(s - pos)
-            for off in range(s, e + 1, 4 << 20):
-                end = min(e, off + (4 << 20) - 1)
-                c, r = req("GET", rest[1], None, {"x-ms-range": "bytes=%d-%d" % (off, end)})
-                b = r.read()
-                if r.status != 206 or len(b) != end - off + 1:
-                    sys.exit("ranged get: %d" % r.status)
+            for off, b in written(rest[1], [(s, e)]):
                 h.update(b)
             pos = e + 1
         zeros(size - pos)
@@ -106,40 +141,17 @@ def main():
         # Byte equality of blob and FILE without hashing the zeros: every
         # written range must equal the file there, and every non-zero page of
         # the file must lie in a written range (unwritten pages read as zeros).
-        path = rest[2]
-        f = open(path, "rb")
-        c, r = req("HEAD", rest[1])
-        r.read()
-        if r.status != 200 or int(r.getheader("Content-Length")) != os.fstat(f.fileno()).st_size:
-            sys.exit("compare: size differs or blob missing (%d)" % r.status)
-        c, r = req("GET", rest[1], {"comp": "pagelist"})
-        body = r.read().decode()
-        ranges = sorted((int(a), int(b)) for a, b in re.findall(r"<Start>(\d+)</Start><End>(\d+)</End>", body))
-        for s, e in ranges:
-            for off in range(s, e + 1, 4 << 20):
-                end = min(e, off + (4 << 20) - 1)
-                c, r = req("GET", rest[1], None, {"x-ms-range": "bytes=%d-%d" % (off, end)})
-                b = r.read()
-                f.seek(off)
-                if r.status != 206 or b != f.read(end - off + 1):
-                    sys.exit("compare: bytes %d-%d differ" % (off, end))
-        fd, pos, z = f.fileno(), 0, bytes(512)
-        size = os.fstat(fd).st_size
-        def inside(p):
-            return any(s <= p and p + 511 <= e for s, e in ranges)
-        while pos < size:
-            try:
-                d = os.lseek(fd, pos, os.SEEK_DATA)
-            except OSError:
-                break
-            h = os.lseek(fd, d, os.SEEK_HOLE)
-            d -= d % 512
-            f.seek(d)
-            b = f.read(h - d)
-            for i in range(0, len(b), 512):
-                if b[i:i + 512] != z and not inside(d + i):
-                    sys.exit("compare: page at %d not on the server" % (d + i))
-            pos = h
+        f = open(rest[2], "rb")
+        if blob_size(rest[1]) != os.fstat(f.fileno()).st_size:
+            sys.exit("compare: size differs")
+        ranges = page_ranges(rest[1])
+        for off, b in written(rest[1], ranges):
+            f.seek(off)
+            if b != f.read(len(b)):
+                sys.exit("compare: bytes %d-%d differ" % (off, off + len(b) - 1))
+        for p in nonzero_pages(f):
+            if not any(s <= p and p + PAGE - 1 <= e for s, e in ranges):
+                sys.exit("compare: page at %d not on the server" % p)
         print("equal")
     elif cmd == "sha256-full":
         c, r = req("GET", rest[1])
@@ -197,35 +209,19 @@ def main():
             if m.group(2):
                 print(m.group(1), m.group(2))
     elif cmd == "ranges":
-        c, r = req("GET", rest[1], {"comp": "pagelist"})
-        body = r.read().decode()
-        for m in re.finditer(r"<Start>(\d+)</Start><End>(\d+)</End>", body):
-            print(m.group(1), m.group(2))
+        for s, e in page_ranges(rest[1]):
+            print(s, e)
     elif cmd == "get":
         # Only the written page ranges are fetched; the rest of FILE stays a
         # hole, which reads as zeros as unwritten pages do (azure-rest.md §1.9).
-        c, r = req("HEAD", rest[1])
-        r.read()
-        if r.status != 200:
-            sys.exit("head: %d" % r.status)
-        size = int(r.getheader("Content-Length"))
-        c, r = req("GET", rest[1], {"comp": "pagelist"})
-        body = r.read().decode()
-        if r.status != 200:
-            sys.exit("pagelist: %d" % r.status)
-        ranges = sorted((int(a), int(b)) for a, b in re.findall(r"<Start>(\d+)</Start><End>(\d+)</End>", body))
+        size = blob_size(rest[1])
         with open(rest[2], "wb") as f:
             f.truncate(size)
-            for s, e in ranges:
-                for off in range(s, e + 1, 4 << 20):
-                    end = min(e, off + (4 << 20) - 1)
-                    c, r = req("GET", rest[1], None, {"x-ms-range": "bytes=%d-%d" % (off, end)})
-                    b = r.read()
-                    if r.status != 206 or len(b) != end - off + 1:
-                        sys.exit("ranged get: %d" % r.status)
-                    f.seek(off)
-                    f.write(b)
+            for off, b in written(rest[1], page_ranges(rest[1])):
+                f.seek(off)
+                f.write(b)
     else:
         sys.exit("unknown command " + cmd)
 
-main()
+if __name__ == "__main__":
+    main()

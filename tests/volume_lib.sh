@@ -14,27 +14,11 @@ mkimage() {
 	head -c 1048576 /dev/urandom | dd of="$1" bs=1048576 seek=1023 conv=notrunc 2>/dev/null
 }
 
-# nonzero_bytes FILE: bytes in non-zero 512-byte pages, computed independently.
+# nonzero_bytes FILE: bytes in non-zero 512-byte pages, computed by the
+# blob oracle's reader (tests/azblob.py), not by nutapply.
 nonzero_bytes() {
-	python3 - "$1" <<'PY'
-import os, sys
-f = open(sys.argv[1], "rb")
-fd = f.fileno()
-size = os.fstat(fd).st_size
-n, pos, z = 0, 0, bytes(512)
-while pos < size:
-    try:
-        d = os.lseek(fd, pos, os.SEEK_DATA)
-    except OSError:
-        break
-    h = os.lseek(fd, d, os.SEEK_HOLE)
-    d -= d % 512
-    f.seek(d)
-    b = f.read(h - d)
-    n += sum(512 for i in range(0, len(b), 512) if b[i:i + 512] != z)
-    pos = h
-print(n)
-PY
+	python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import azblob
+print(512 * sum(1 for _ in azblob.nonzero_pages(open(sys.argv[2], "rb"))))' "$NG_SRCDIR/tests" "$1"
 }
 
 # json_get FILE KEY

@@ -129,12 +129,18 @@ fakeazure_ctl POST /_fake/faults '[]' >/dev/null
 # 7. A bundle without BYOK (key.delivery key-file): the key comes from
 #    --key-file, the vault holds that very JWK with the bundle's policy.
 "$FAKEAZURE_PY" "$NG_SRCDIR/tests/fakeazure/mkkeys.py" jwk jwk.json jwk.d
-mkdir j && cp v.img j/encfs.img
-mkbundle j j0.tgz "$AZ_URL/vol/encfs.img" mintj
-"$FAKEAZURE_PY" -c 'import json,sys; f=json.load(open(sys.argv[1])); f["key"]["delivery"]="key-file"; json.dump(f,open(sys.argv[1],"w"))' j/fields.json
-"$NUTGEN" pack --fields j/fields.json --sign-key s.pem -o j.tgz --sparse encfs.img \
-	arm-template.json=j/arm-template.json encfs.img=j/encfs.img hostdata.txt=j/hostdata.txt \
-	policy.rego=j/policy.rego release-policy.json=j/release-policy.json >/dev/null || fail "pack j"
+# keyfile_bundle DIR KEYNAME: DIR.tgz, a bundle with key.delivery key-file
+# and no wrapped key (mkbundle's, repacked without key-byok.json).
+keyfile_bundle() {
+	mkdir "$1" && cp v.img "$1/encfs.img"
+	mkbundle "$1" "$1-byok.tgz" "$AZ_URL/vol/encfs.img" "$2"
+	"$FAKEAZURE_PY" -c 'import json,sys; f=json.load(open(sys.argv[1])); f["key"]["delivery"]="key-file"; json.dump(f,open(sys.argv[1],"w"))' "$1/fields.json"
+	"$NUTGEN" pack --fields "$1/fields.json" --sign-key s.pem -o "$1.tgz" --sparse encfs.img \
+		arm-template.json="$1/arm-template.json" encfs.img="$1/encfs.img" \
+		hostdata.txt="$1/hostdata.txt" policy.rego="$1/policy.rego" \
+		release-policy.json="$1/release-policy.json" >/dev/null || fail "pack $1"
+}
+keyfile_bundle j mintj
 A 1 apply j.tgz -q
 expect_err "no key mintj and no wrapped key: use --key-file"
 A 0 apply j.tgz --key-file jwk.json
@@ -147,12 +153,7 @@ A 0 apply j.tgz --key-file jwk.json
 
 # 7b. The key file `nutgen key new` wrote (RSA as PKCS#8) is accepted as it
 #     is: the vault holds that key's d, as python-cryptography reads it.
-mkdir n && cp v.img n/encfs.img
-mkbundle n n0.tgz "$AZ_URL/vol/encfs.img" mintn
-"$FAKEAZURE_PY" -c 'import json,sys; f=json.load(open(sys.argv[1])); f["key"]["delivery"]="key-file"; json.dump(f,open(sys.argv[1],"w"))' n/fields.json
-"$NUTGEN" pack --fields n/fields.json --sign-key s.pem -o n.tgz --sparse encfs.img \
-	arm-template.json=n/arm-template.json encfs.img=n/encfs.img hostdata.txt=n/hostdata.txt \
-	policy.rego=n/policy.rego release-policy.json=n/release-policy.json >/dev/null || fail "pack n"
+keyfile_bundle n mintn
 A 0 apply n.tgz --key-file n/key
 d=$("$FAKEAZURE_PY" -c 'import json, sys, base64
 from cryptography.hazmat.primitives.serialization import load_der_private_key
