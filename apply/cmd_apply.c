@@ -98,7 +98,7 @@ static int step_volume(struct apply_ctx *c, char *what, struct ng_err *err)
 
 /* `nutgen key new` keeps an RSA key as PKCS#8 (gen/keys.c); Key Vault imports
  * a JWK (RFC 7518 §6.3.2), made HSM-protected by the request's Hsm flag. */
-static int jwk_from_pkcs8(const cJSON *file, cJSON **out, struct ng_err *err)
+static int jwk_from_pkcs8(const char *path, const cJSON *file, cJSON **out, struct ng_err *err)
 {
 	static const char *const jwk[] = {"n", "e", "d", "p", "q", "dp", "dq", "qi"};
 	static const char *const par[] = {
@@ -135,7 +135,11 @@ static int jwk_from_pkcs8(const cJSON *file, cJSON **out, struct ng_err *err)
 		OPENSSL_cleanse(der, n);
 	free(der);
 	EVP_PKEY_free(pk);
-	return rc ? ng_errf(err, NG_EINVAL, "--key-file: pkcs8 is not an RSA private key") : 0;
+	return rc ? ng_errf(err, NG_EINVAL,
+			    "--key-file %s: pkcs8 is not an RSA private key: give the file "
+			    "`nutgen key new --type RSA-HSM` wrote",
+			    path)
+		  : 0;
 }
 
 /* The key to import when absent: the BYOK transfer blob as {kty, key_hsm}
@@ -167,7 +171,7 @@ static int import_key(struct apply_ctx *c, cJSON **out, struct ng_err *err)
 	if ((rc = az_read_json(c->key_file, 65536, &f, err)))
 		return rc;
 	if (*apply_str(f, "pkcs8"))
-		rc = jwk_from_pkcs8(f, out, err);
+		rc = jwk_from_pkcs8(c->key_file, f, out, err);
 	else if (*apply_str(f, "kty") && (*apply_str(f, "d") || *apply_str(f, "k")))
 		*out = f, f = NULL;
 	else

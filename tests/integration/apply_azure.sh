@@ -161,6 +161,12 @@ s = json.load(open(sys.argv[1]))["pkcs8"]
 print(format(load_der_private_key(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)), None).private_numbers().d, "x"))' n/key)
 [ "$(fakeazure_q 's["vault"]["keys"]["mintn"]["versions"][0]["rsa_d_hex"]')" = "$d" ] ||
 	fail "the vault's key differs from nutgen's key file"
+printf '{"kty":"RSA-HSM","pkcs8":"AAAA"}' >bad.key
+keyfile_bundle x mintx
+A 1 apply x.tgz --key-file bad.key -q
+expect_err "--key-file bad.key: pkcs8 is not an RSA private key"
+one_line
+[ "$(fakeazure_q '"mintx" in s["vault"]["keys"]')" = False ] || fail "a bad key file reached the vault"
 
 # 8. A key that exists and is not exportable (the KEK): refused, one line,
 #    no deployment.
