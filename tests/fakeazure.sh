@@ -77,6 +77,22 @@ fakeazure_ctl() {
 		${3:+--data-binary "$3"} "$FAKEAZURE_ARM$2"
 }
 
+# fakeazure_maa_tokens PREFIX HOSTDATA: the stand-in's MAA tokens that verify
+# tests judge, as PREFIXNAME.json: good (x-ms-runtime nonce c0ffee), rogue
+# (another signer), iss (a foreign issuer), hd (another hostdata), exp
+# (expired), dbg (a debuggable guest), vmpl (VMPL 1).
+fakeazure_maa_tokens() {
+	now=$(date +%s) h="\"x-ms-sevsnpvm-hostdata\":\"$2\""
+	set -- "$1" /_fake/attest/token
+	fakeazure_ctl POST "$2" "{\"claims\":{$h,\"x-ms-runtime\":{\"nonce\":\"c0ffee\"}}}" >"${1}good.json"
+	fakeazure_ctl POST "$2" "{\"claims\":{$h},\"signer\":\"rogue\"}" >"${1}rogue.json"
+	fakeazure_ctl POST "$2" "{\"claims\":{$h,\"iss\":\"https://evil.attest.azure.net\"}}" >"${1}iss.json"
+	fakeazure_ctl POST "$2" "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$(printf '%064d' 1)\"}}" >"${1}hd.json"
+	fakeazure_ctl POST "$2" "{\"claims\":{$h,\"nbf\":$((now - 36000)),\"exp\":$((now - 3600))}}" >"${1}exp.json"
+	fakeazure_ctl POST "$2" "{\"claims\":{$h,\"x-ms-sevsnpvm-is-debuggable\":true}}" >"${1}dbg.json"
+	fakeazure_ctl POST "$2" "{\"claims\":{$h,\"x-ms-sevsnpvm-vmpl\":1}}" >"${1}vmpl.json"
+}
+
 fakeazure_state() {
 	fakeazure_ctl GET /_fake/state
 }

@@ -8,17 +8,7 @@
 fakeazure_start
 HD=$(printf 'package policy\n' | sha256sum | cut -d' ' -f1)
 V="$NUTAPPLY verify --hostdata $HD --attestation-endpoint $FAKEAZURE_ATTEST --ca-file $FAKEAZURE_CA"
-token() { # token NAME JSON-SPEC
-	fakeazure_ctl POST /_fake/attest/token "$2" >"$T/$1.json"
-}
-now=$(date +%s)
-token good "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\",\"x-ms-runtime\":{\"nonce\":\"c0ffee\"}}}"
-token rogue "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\"},\"signer\":\"rogue\"}"
-token iss "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\",\"iss\":\"https://evil.attest.azure.net\"}}"
-token hd "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$(printf '%064d' 1)\"}}"
-token exp "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\",\"nbf\":$((now - 36000)),\"exp\":$((now - 3600))}}"
-token dbg "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\",\"x-ms-sevsnpvm-is-debuggable\":true}}"
-token vmpl "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\",\"x-ms-sevsnpvm-vmpl\":1}}"
+fakeazure_maa_tokens "$T/" "$HD"
 
 expect_exit 0 $V --token "$T/good.json" --nonce c0ffee
 grep -q '^verdict: PASS' "$T/out" || fail "no PASS: $(cat "$T/out")"

@@ -264,15 +264,9 @@ done
 [ "$(nrel)" = "$released" ] || fail "a refused token still counted as a release"
 
 # --- 5. nutapply verify on the stand-in's tokens -----------------------------
-# The provider is the one the bundle names (its release policy's authority);
+# The provider is the one the bundle names (deployment.attestation_endpoint);
 # its signing keys come from the stand-in's /certs over TLS.
-token() { fakeazure_ctl POST /_fake/attest/token "$2" >"tok-$1.json"; }
-now=$(date +%s)
-token good "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\",\"x-ms-runtime\":{\"nonce\":\"c0ffee\"}}}"
-token rogue "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\"},\"signer\":\"rogue\"}"
-token iss "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\",\"iss\":\"https://evil.attest.azure.net\"}}"
-token hd "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$(printf '%064d' 1)\"}}"
-token exp "{\"claims\":{\"x-ms-sevsnpvm-hostdata\":\"$HD\",\"nbf\":$((now - 36000)),\"exp\":$((now - 3600))}}"
+fakeazure_maa_tokens tok- "$HD"
 V() { vx=$1; shift; expect_exit "$vx" "$NUTAPPLY" verify bundle.tgz --trust sign.pub --ca-file "$FAKEAZURE_CA" "$@"; }
 V 0 --token tok-good.json --nonce c0ffee
 grep -q '^verdict: PASS' out || fail "verify: no PASS for the simulated TEE's token: $(cat out)"
